@@ -1,0 +1,73 @@
+//! The keydesk command line: clap definitions and the glue that runs each command.
+//!
+//! Business rules live in the libraries; this crate parses arguments, picks the tenant (a
+//! configured one, or the embedded emulator) and renders results.
+
+mod emulator_cmd;
+mod home;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use home::Home;
+
+/// keydesk: an identity helpdesk agent for Microsoft Entra ID.
+#[derive(Debug, Parser)]
+#[command(name = "keydesk", version, about, long_about = None)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the offline Graph emulator with the Contoso demo tenant.
+    Emulator(emulator_cmd::EmulatorArgs),
+    /// Manage the embedded demo tenant.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Throw away the persisted demo tenant; the next command starts a fresh one.
+    Reset,
+    /// Show where the demo tenant is kept.
+    Where,
+}
+
+/// Logging goes to stderr so that `--json` output on stdout stays clean.
+pub fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let home = Home::from_env()?;
+    match cli.command {
+        Command::Emulator(args) => emulator_cmd::run(args).await,
+        Command::Demo(DemoCommand::Reset) => {
+            home.reset_demo()?;
+            println!("The demo tenant was reset; the next command starts a fresh Contoso.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(DemoCommand::Where) => {
+            println!("{}", home.demo_tenant_path().display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

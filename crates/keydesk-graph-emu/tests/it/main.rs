@@ -1,0 +1,7 @@
+//! The emulator's integration tests: one binary, each module a suite (see each module's doc).
+//! Every test starts its own demo emulator on a loopback port (`harness`).
+
+mod cast;
+mod harness;
+mod rules;
+mod simulation;
