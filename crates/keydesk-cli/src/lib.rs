@@ -3,12 +3,15 @@
 //! Business rules live in the libraries; this crate parses arguments, picks the tenant (a
 //! configured one, or the embedded emulator) and renders results.
 
+mod commands;
 mod emulator_cmd;
 mod home;
+mod render;
+mod tenant;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 pub use home::Home;
 
@@ -19,12 +22,47 @@ pub struct Cli {
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    #[command(flatten)]
+    pub common: Common,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Options every tenant command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// The acting principal (UPN). In the demo: any cast member; default MeganB.
+    #[arg(long = "as", global = true, value_name = "UPN")]
+    pub actor: Option<String>,
+    /// Print one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Do not ask for confirmation before changing the tenant.
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Show the plan; change nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Why can't this user sign in? Causes ranked, with evidence and the fix.
+    Diagnose { user: String },
+    /// Fix what keeps a user from signing in (re-enable, unblock, reset, TAP), or a list of users.
+    Unlock(commands::UnlockArgs),
+    /// Reset a password to a generated temporary one, delivered out of band.
+    ResetPassword(commands::ResetArgs),
+    /// Remove a user's MFA methods so they register again (optionally issuing a TAP first).
+    MfaReset(commands::MfaResetArgs),
+    /// Issue a Temporary Access Pass.
+    Tap(commands::TapArgs),
+    /// Dismiss a user's sign-in risk after checking recent sign-ins.
+    Unblock { user: String },
+    /// Revoke a user's refresh tokens and sessions.
+    Revoke { user: String },
+    /// Disable an account and revoke its sessions.
+    Disable { user: String },
     /// Serve the offline Graph emulator with the Contoso demo tenant.
     Emulator(emulator_cmd::EmulatorArgs),
     /// Manage the embedded demo tenant.
@@ -68,6 +106,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(DemoCommand::Where) => {
             println!("{}", home.demo_tenant_path().display());
             Ok(ExitCode::SUCCESS)
+        }
+        command => {
+            let tenant = tenant::Tenant::connect(&home).await?;
+            let result = commands::run(&tenant, &cli.common, command).await;
+            tenant.close().await?;
+            result.map(ExitCode::from)
         }
     }
 }

@@ -144,7 +144,7 @@ pub const FIRST_LOCKOUT: Duration = Duration::seconds(60);
 /// Ranks the causes found in the evidence.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let mut sign_ins = evidence.sign_ins.clone();
-    sign_ins.sort_by(|a, b| b.at.cmp(&a.at));
+    sign_ins.sort_by_key(|s| std::cmp::Reverse(s.at));
     let last_success = sign_ins.iter().find(|s| s.error_code == 0).map(|s| s.at);
     let current: Vec<&SignInFact> = sign_ins
         .iter()
@@ -228,7 +228,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         let mut summary = format!(
             "Smart lockout: {bad} wrong passwords then {} locked attempts, last at {}.",
             locked.len(),
-            last_locked.at
+            rfc3339(last_locked.at)
         );
         if !unfamiliar.is_empty() {
             summary.push_str(&format!(
@@ -312,6 +312,12 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         privileged: !evidence.privileged_roles.is_empty(),
         synced_from_on_premises: synced,
     }
+}
+
+/// RFC 3339 text for messages.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 #[cfg(test)]

@@ -199,6 +199,8 @@ fn sms(shared: &Shared, body: &[u8]) -> ControlResult {
 
 fn import(shared: &Shared, body: &[u8]) -> ControlResult {
     let state: TenantState = parse(body)?;
+    // The state's timestamps are relative to its own clock: keep it, as loading from a file does.
+    shared.set_clock_offset(state.clock_offset_seconds);
     *shared.tenant_mut() = state;
     shared.mark_dirty();
     Ok(json!({"imported": true}))

@@ -154,6 +154,12 @@ impl Shared {
         self.mark_dirty();
     }
 
+    /// Sets the clock's offset from the wall clock (an imported state brings its own).
+    pub(crate) fn set_clock_offset(&self, seconds: i64) {
+        self.clock_offset.store(seconds, Ordering::Relaxed);
+        self.mark_dirty();
+    }
+
     pub fn base_url(&self) -> String {
         self.base_url.read().clone()
     }
@@ -322,10 +328,10 @@ impl Emulator {
             let autosave = async {
                 loop {
                     tokio::time::sleep(Duration::from_millis(500)).await;
-                    if saver.shared.dirty.load(Ordering::Relaxed) {
-                        if let Err(error) = saver.save() {
-                            tracing::warn!(%error, "could not save the emulated tenant");
-                        }
+                    if saver.shared.dirty.load(Ordering::Relaxed)
+                        && let Err(error) = saver.save()
+                    {
+                        tracing::warn!(%error, "could not save the emulated tenant");
                     }
                 }
             };

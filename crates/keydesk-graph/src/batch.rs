@@ -389,13 +389,27 @@ impl GraphClient {
     /// Splits any number of requests into batches of 20 (see [`split_into_batches`]), sends
     /// them one after another, and returns the answers in request order.
     pub async fn batch_all(&self, requests: Vec<BatchRequest>) -> Result<Vec<BatchResponse>> {
+        self.batch_all_concurrent(requests, 1).await
+    }
+
+    /// Like [`GraphClient::batch_all`], with up to `concurrency` batches in flight at once
+    /// (each still retries its own throttled items after their `Retry-After`).
+    pub async fn batch_all_concurrent(
+        &self,
+        requests: Vec<BatchRequest>,
+        concurrency: usize,
+    ) -> Result<Vec<BatchResponse>> {
+        use futures::StreamExt;
         let order: Vec<String> = requests
             .iter()
             .map(|request| request.id.to_lowercase())
             .collect();
         let mut results: HashMap<String, BatchResponse> = HashMap::new();
-        for batch in split_into_batches(requests)? {
-            for response in self.batch(batch).await? {
+        let mut answers = futures::stream::iter(split_into_batches(requests)?)
+            .map(|batch| self.batch(batch))
+            .buffer_unordered(concurrency.max(1));
+        while let Some(answer) = answers.next().await {
+            for response in answer? {
                 results.insert(response.id.to_lowercase(), response);
             }
         }

@@ -18,9 +18,17 @@ pub struct ClientStats {
     pub token_requests: u64,
     /// Individual requests carried inside `$batch` calls.
     pub batched_requests: u64,
+    /// `$batch` calls sent (each also counted in `requests`).
+    pub batches: u64,
 }
 
 impl ClientStats {
+    /// Requests Graph processed on its own terms: each item of a batch counts, the `$batch`
+    /// envelope does not (this is what throttling charges).
+    pub fn graph_requests(&self) -> u64 {
+        self.requests.saturating_sub(self.batches) + self.batched_requests
+    }
+
     /// The counts accumulated since `earlier` (for per-operation or per-user figures).
     pub fn since(&self, earlier: &ClientStats) -> ClientStats {
         ClientStats {
@@ -31,6 +39,7 @@ impl ClientStats {
             batched_requests: self
                 .batched_requests
                 .saturating_sub(earlier.batched_requests),
+            batches: self.batches.saturating_sub(earlier.batches),
         }
     }
 }
@@ -43,6 +52,7 @@ pub(crate) struct Counters {
     throttled: AtomicU64,
     token_requests: AtomicU64,
     batched_requests: AtomicU64,
+    batches: AtomicU64,
 }
 
 impl Counters {
@@ -65,6 +75,7 @@ impl Counters {
     pub(crate) fn batched(&self, count: usize) {
         self.batched_requests
             .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> ClientStats {
@@ -74,6 +85,7 @@ impl Counters {
             throttled: self.throttled.load(Ordering::Relaxed),
             token_requests: self.token_requests.load(Ordering::Relaxed),
             batched_requests: self.batched_requests.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
         }
     }
 }

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use super::collection::{self, Listing, shape_of, to_json};
 use super::{GraphRequest, GraphResult, Reply};
 use crate::error::GraphError;
-use crate::model::{OAuth2PermissionGrant, ServicePrincipalRecord, TargetResource, TenantState};
+use crate::model::{
+    OAuth2PermissionGrant, ServicePrincipal, ServicePrincipalRecord, TargetResource, TenantState,
+};
 use crate::odata::Supported;
 use crate::tenant::modified;
 
@@ -317,8 +319,18 @@ fn delete_grant(request: &GraphRequest<'_>, id: &str) -> GraphResult {
     Ok(Reply::no_content())
 }
 
+/// A service principal as the API version shows it: `publisherName` is not a v1.0 property of
+/// `servicePrincipal` (Graph's v1.0 metadata), only beta returns it.
+pub(super) fn service_principal_json(version: super::ApiVersion, sp: &ServicePrincipal) -> Value {
+    let mut value = to_json(sp);
+    if let (super::ApiVersion::V1, Value::Object(map)) = (version, &mut value) {
+        map.remove("publisherName");
+    }
+    value
+}
+
 fn sp_json(request: &GraphRequest<'_>, record: &ServicePrincipalRecord) -> Value {
-    let mut value = to_json(&record.service_principal);
+    let mut value = service_principal_json(request.version, &record.service_principal);
     if request.version == super::ApiVersion::Beta {
         value["createdDateTime"] = json!(super::graph_timestamp(record.created_date_time));
     }
@@ -399,12 +411,13 @@ fn service_principal(request: &GraphRequest<'_>, key: &str, by_app_id: bool) -> 
         }
         Method::PATCH => {
             request.require(APPS_WRITE)?;
-            let body = request.json()?;
-            let Value::Object(fields) = &body else {
+            let mut body = request.json()?;
+            let Value::Object(fields) = &mut body else {
                 return Err(GraphError::bad_request(
                     "The request body must be a JSON object.",
                 ));
             };
+            super::strip_annotations(fields);
             let now = request.shared.now();
             let mut tenant = request.shared.tenant_mut();
             let id = find(&tenant)?;
@@ -413,7 +426,7 @@ fn service_principal(request: &GraphRequest<'_>, key: &str, by_app_id: bool) -> 
                 .get_mut(&id)
                 .ok_or_else(|| GraphError::not_found(key))?;
             let mut changes = Vec::new();
-            for (field, value) in fields {
+            for (field, value) in fields.iter() {
                 match (field.as_str(), value) {
                     ("accountEnabled", Value::Bool(enabled)) => {
                         changes.push(modified(

@@ -280,7 +280,7 @@ fn group_target(group: &GroupRecord, member: &str, kind: &str) -> TargetResource
     let group_type = if group.group.group_types.iter().any(|t| t == "Unified") {
         "unifiedGroups"
     } else {
-        "securityGroup"
+        "azureAD"
     };
     TargetResource {
         id: group.group.id.clone(),
@@ -402,12 +402,13 @@ fn remove(request: &GraphRequest<'_>, id: &str, kind: &str, member: &str) -> Gra
 /// `PATCH /groups/{id}` with `members@odata.bind`: up to 20 members, all or nothing.
 fn bind_members(request: &GraphRequest<'_>, id: &str) -> GraphResult {
     request.require(MEMBER_WRITE)?;
-    let body = request.json()?;
-    let Value::Object(fields) = &body else {
+    let mut body = request.json()?;
+    let Value::Object(fields) = &mut body else {
         return Err(GraphError::bad_request(
             "The request body must be a JSON object.",
         ));
     };
+    super::strip_annotations(fields);
     if fields.keys().any(|k| k != "members@odata.bind") {
         return Err(GraphError::bad_request(
             "Only members@odata.bind can be updated on groups by this emulator.",

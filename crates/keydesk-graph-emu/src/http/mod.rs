@@ -33,6 +33,9 @@ use crate::{control, throttle};
 /// Graph caps request bodies at 4 MB.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The control plane takes whole tenant states (`PUT /_emulator/state`), far above Graph's cap.
+pub const MAX_CONTROL_BODY_BYTES: usize = 1024 * 1024 * 1024;
+
 /// The content type Graph puts on JSON responses.
 pub const JSON_CONTENT_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -145,6 +148,12 @@ impl GraphRequest<'_> {
     }
 }
 
+/// Removes instance annotations (`@odata.type`, `@odata.context`...) from a request body: Graph
+/// accepts them beside the properties (Microsoft's SDKs send `@odata.type` on every entity).
+pub fn strip_annotations(object: &mut serde_json::Map<String, Value>) {
+    object.retain(|key, _| !key.starts_with("@odata."));
+}
+
 /// What a handler returns on success.
 #[derive(Debug)]
 pub struct Reply {
@@ -205,13 +214,18 @@ pub async fn front_door(
     let path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
 
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    let limit = if path.starts_with("/_emulator") {
+        MAX_CONTROL_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let body = match axum::body::to_bytes(body, limit).await {
         Ok(body) => body,
         Err(_) => {
             let error = GraphError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request_EntityTooLarge",
-                format!("The request body exceeds the maximum of {MAX_BODY_BYTES} bytes."),
+                format!("The request body exceeds the maximum of {limit} bytes."),
             );
             return render_error(&shared, &error, &request_id, client_request_id.as_deref());
         }

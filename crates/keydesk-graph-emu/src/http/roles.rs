@@ -6,9 +6,9 @@ use http::Method;
 use serde_json::{Value, json};
 
 use super::collection::{self, Listing, shape_of, to_json};
-use super::{GraphRequest, GraphResult, Reply};
+use super::{ApiVersion, GraphRequest, GraphResult, Reply};
 use crate::error::GraphError;
-use crate::model::{DirectoryRoleRecord, TenantState};
+use crate::model::{DirectoryRoleRecord, RoleDefinition, TenantState};
 use crate::odata::Supported;
 
 const READ: &[&str] = &[
@@ -89,7 +89,11 @@ pub fn route(request: &GraphRequest<'_>, segments: &[&str]) -> GraphResult {
             )
         }
         ["roleManagement", "directory", "roleDefinitions"] => {
-            let definitions: Vec<Value> = tenant.role_definitions.iter().map(to_json).collect();
+            let definitions: Vec<Value> = tenant
+                .role_definitions
+                .iter()
+                .map(|d| definition_json(request.version, d))
+                .collect();
             simple_list(
                 request,
                 "roleManagement/directory/roleDefinitions",
@@ -107,12 +111,12 @@ pub fn route(request: &GraphRequest<'_>, segments: &[&str]) -> GraphResult {
                 request,
                 "roleManagement/directory/roleDefinitions",
                 "unifiedRoleDefinition",
-                to_json(definition),
+                definition_json(request.version, definition),
             )
         }
         ["roleManagement", "directory", "roleAssignments"] => role_assignments(request, &tenant),
         ["roleManagement", "directory", "roleAssignments", id] => {
-            let found = assignments(&tenant, false)
+            let found = assignments(request.version, &tenant, false)
                 .into_iter()
                 .find(|a| a["id"] == *id)
                 .ok_or_else(|| GraphError::not_found(id))?;
@@ -125,7 +129,8 @@ pub fn route(request: &GraphRequest<'_>, segments: &[&str]) -> GraphResult {
         }
         ["directoryObjects", "getByIds"] => get_by_ids(request, &tenant),
         ["directoryObjects", id] => {
-            let value = directory_object(&tenant, id).ok_or_else(|| GraphError::not_found(id))?;
+            let value = directory_object(request.version, &tenant, id)
+                .ok_or_else(|| GraphError::not_found(id))?;
             entity(request, "directoryObjects", "directoryObject", value)
         }
         [first, second, ..] => Err(GraphError::unknown_segment(if *first == "roleManagement" {
@@ -178,8 +183,18 @@ fn entity(request: &GraphRequest<'_>, context: &str, type_name: &str, value: Val
     Ok(Reply::ok(value))
 }
 
+/// A role definition as the API version shows it: `isPrivileged` is not a v1.0 property of
+/// `unifiedRoleDefinition` (Graph's v1.0 metadata), only beta returns it.
+fn definition_json(version: ApiVersion, definition: &RoleDefinition) -> Value {
+    let mut value = to_json(definition);
+    if let (ApiVersion::V1, Value::Object(map)) = (version, &mut value) {
+        map.remove("isPrivileged");
+    }
+    value
+}
+
 /// A user, group or service principal as a directoryObject.
-fn directory_object(tenant: &TenantState, id: &str) -> Option<Value> {
+fn directory_object(version: ApiVersion, tenant: &TenantState, id: &str) -> Option<Value> {
     if let Some(user) = tenant.users.get(id) {
         let mut value = to_json(&user.user);
         value["@odata.type"] = json!("#microsoft.graph.user");
@@ -189,7 +204,7 @@ fn directory_object(tenant: &TenantState, id: &str) -> Option<Value> {
         return Some(super::groups::group_object(group));
     }
     tenant.service_principals.get(id).map(|sp| {
-        let mut value = to_json(&sp.service_principal);
+        let mut value = super::apps::service_principal_json(version, &sp.service_principal);
         value["@odata.type"] = json!("#microsoft.graph.servicePrincipal");
         value
     })
@@ -203,7 +218,7 @@ fn role_members(
     let values: Vec<Value> = role
         .members
         .iter()
-        .filter_map(|id| directory_object(tenant, id))
+        .filter_map(|id| directory_object(request.version, tenant, id))
         .map(|v| {
             crate::odata::project(
                 v,
@@ -243,7 +258,7 @@ fn role_members(
 }
 
 /// Unified role assignments derived from directory role membership (tenant-wide scope).
-fn assignments(tenant: &TenantState, expand_definition: bool) -> Vec<Value> {
+fn assignments(version: ApiVersion, tenant: &TenantState, expand_definition: bool) -> Vec<Value> {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut out = Vec::new();
     for role in tenant.directory_roles.values() {
@@ -256,14 +271,13 @@ fn assignments(tenant: &TenantState, expand_definition: bool) -> Vec<Value> {
                 "directoryScopeId": "/",
                 "appScopeId": null,
             });
-            if expand_definition {
-                if let Some(definition) = tenant
+            if expand_definition
+                && let Some(definition) = tenant
                     .role_definitions
                     .iter()
                     .find(|d| d.id == role.role.role_template_id)
-                {
-                    value["roleDefinition"] = to_json(definition);
-                }
+            {
+                value["roleDefinition"] = definition_json(version, definition);
             }
             out.push(value);
         }
@@ -295,11 +309,12 @@ fn role_assignments(request: &GraphRequest<'_>, tenant: &TenantState) -> GraphRe
         .expand
         .iter()
         .any(|e| e.property == "roleDefinition");
-    let mut values = assignments(tenant, expand_definition);
+    let mut values = assignments(request.version, tenant, expand_definition);
     if options.expand.iter().any(|e| e.property == "principal") {
         for value in &mut values {
             let principal = value["principalId"].as_str().unwrap_or("").to_string();
-            value["principal"] = directory_object(tenant, &principal).unwrap_or(Value::Null);
+            value["principal"] =
+                directory_object(request.version, tenant, &principal).unwrap_or(Value::Null);
         }
     }
     let body = collection::page(request, &listing, &options, values.len(), |i| {
@@ -325,7 +340,7 @@ fn get_by_ids(request: &GraphRequest<'_>, tenant: &TenantState) -> GraphResult {
     let values: Vec<Value> = ids
         .iter()
         .filter_map(Value::as_str)
-        .filter_map(|id| directory_object(tenant, id))
+        .filter_map(|id| directory_object(request.version, tenant, id))
         .collect();
     Ok(Reply::ok(json!({
         "@odata.context": request.context("directoryObjects"),

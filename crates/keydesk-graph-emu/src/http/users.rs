@@ -171,13 +171,13 @@ fn list(request: &GraphRequest<'_>) -> GraphResult {
             return Value::Null;
         };
         let mut value = user_json(record);
-        if let (Some(expand), Value::Object(map)) = (&expand_manager, &mut value) {
-            if let Some(manager) = record.manager_id.as_ref().and_then(|m| tenant.users.get(m)) {
-                map.insert(
-                    "manager".into(),
-                    user_object(manager, expand.select.as_deref()),
-                );
-            }
+        if let (Some(expand), Value::Object(map)) = (&expand_manager, &mut value)
+            && let Some(manager) = record.manager_id.as_ref().and_then(|m| tenant.users.get(m))
+        {
+            map.insert(
+                "manager".into(),
+                user_object(manager, expand.select.as_deref()),
+            );
         }
         value
     })?;
@@ -242,16 +242,16 @@ fn get(request: &GraphRequest<'_>, id: &str) -> GraphResult {
         &["manager"],
         user_json(record),
     )?;
-    if let Some(expand) = options.expand.iter().find(|e| e.property == "manager") {
-        if let (Some(manager), Value::Object(map)) = (
+    if let Some(expand) = options.expand.iter().find(|e| e.property == "manager")
+        && let (Some(manager), Value::Object(map)) = (
             record.manager_id.as_ref().and_then(|m| tenant.users.get(m)),
             &mut value,
-        ) {
-            map.insert(
-                "manager".into(),
-                user_object(manager, expand.select.as_deref()),
-            );
-        }
+        )
+    {
+        map.insert(
+            "manager".into(),
+            user_object(manager, expand.select.as_deref()),
+        );
     }
     Ok(Reply::ok(value))
 }
@@ -286,11 +286,12 @@ const CLOUD_WRITABLE_WHEN_SYNCED: &[&str] = &["usageLocation", "preferredLanguag
 
 fn update(request: &GraphRequest<'_>, id: &str) -> GraphResult {
     let body = request.json()?;
-    let Value::Object(patch) = body else {
+    let Value::Object(mut patch) = body else {
         return Err(GraphError::bad_request(
             "The request body must be a JSON object.",
         ));
     };
+    super::strip_annotations(&mut patch);
     let only_password = patch.keys().all(|k| k == "passwordProfile");
     request.require(if only_password { PASSWORD_WRITE } else { WRITE })?;
 
@@ -326,12 +327,11 @@ fn update(request: &GraphRequest<'_>, id: &str) -> GraphResult {
         .any(|k| WRITABLE.iter().any(|(name, s)| name == k && *s));
     let target_roles = tenant.role_templates_of(&user_id);
     let in_group = tenant.in_role_assignable_group(&user_id);
-    if patch.contains_key("passwordProfile")
-        || (sensitive && (!target_roles.is_empty() || in_group))
+    if (patch.contains_key("passwordProfile")
+        || (sensitive && (!target_roles.is_empty() || in_group)))
+        && !may_reset_password(&request.caller.wids, &target_roles, in_group)
     {
-        if !may_reset_password(&request.caller.wids, &target_roles, in_group) {
-            return Err(GraphError::forbidden());
-        }
+        return Err(GraphError::forbidden());
     }
 
     // Validate and apply onto a copy; commit only if everything is valid.
@@ -358,14 +358,13 @@ fn update(request: &GraphRequest<'_>, id: &str) -> GraphResult {
             let upn = value.as_str().unwrap_or("");
             validate_upn(&tenant, upn, Some(&user_id))?;
         }
-        if key == "usageLocation" {
-            if let Some(code) = value.as_str() {
-                if code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()) {
-                    return Err(GraphError::bad_request(format!(
-                        "Invalid value specified for property 'usageLocation' of resource 'User'. '{code}' is not an ISO 3166 country code."
-                    )));
-                }
-            }
+        if key == "usageLocation"
+            && let Some(code) = value.as_str()
+            && (code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            return Err(GraphError::bad_request(format!(
+                "Invalid value specified for property 'usageLocation' of resource 'User'. '{code}' is not an ISO 3166 country code."
+            )));
         }
         let old = user_value.get(key).cloned().unwrap_or(Value::Null);
         user_value[key] = value.clone();
@@ -449,16 +448,15 @@ pub fn remediate_risk(
     now: crate::model::Timestamp,
     initiated_by: &str,
 ) {
-    if let Some(risky) = tenant.risky_users.get_mut(user_id) {
-        if risky.risky_user.risk_state == "atRisk"
-            || risky.risky_user.risk_state == "confirmedCompromised"
-        {
-            risky.risky_user.risk_state = "remediated".into();
-            risky.risky_user.risk_level = "none".into();
-            risky.risky_user.risk_detail = "adminGeneratedTemporaryPassword".into();
-            risky.risky_user.risk_last_updated_date_time = now;
-            super::identity::push_history(risky, initiated_by, "adminGeneratedTemporaryPassword");
-        }
+    if let Some(risky) = tenant.risky_users.get_mut(user_id)
+        && (risky.risky_user.risk_state == "atRisk"
+            || risky.risky_user.risk_state == "confirmedCompromised")
+    {
+        risky.risky_user.risk_state = "remediated".into();
+        risky.risky_user.risk_level = "none".into();
+        risky.risky_user.risk_detail = "adminGeneratedTemporaryPassword".into();
+        risky.risky_user.risk_last_updated_date_time = now;
+        super::identity::push_history(risky, initiated_by, "adminGeneratedTemporaryPassword");
     }
 }
 
@@ -483,7 +481,7 @@ fn parse_password_profile(value: &Value) -> Result<(String, bool, bool), GraphEr
     let Value::Object(profile) = value else {
         return Err(invalid());
     };
-    for key in profile.keys() {
+    for key in profile.keys().filter(|k| !k.starts_with("@odata.")) {
         if ![
             "password",
             "forceChangePasswordNextSignIn",
@@ -564,11 +562,12 @@ fn validate_upn(tenant: &TenantState, upn: &str, except: Option<&str>) -> Result
 fn create(request: &GraphRequest<'_>) -> GraphResult {
     request.require(WRITE)?;
     let body = request.json()?;
-    let Value::Object(fields) = body else {
+    let Value::Object(mut fields) = body else {
         return Err(GraphError::bad_request(
             "The request body must be a JSON object.",
         ));
     };
+    super::strip_annotations(&mut fields);
     for required in [
         "accountEnabled",
         "displayName",

@@ -356,10 +356,10 @@ pub fn check_properties(
             }
         }
     }
-    if let Some((property, _)) = &options.order_by {
-        if !shape.contains_key(property) {
-            return Err(unknown(property));
-        }
+    if let Some((property, _)) = &options.order_by
+        && !shape.contains_key(property)
+    {
+        return Err(unknown(property));
     }
     Ok(())
 }

@@ -15,12 +15,13 @@ use rand::rngs::StdRng;
 use time::Duration;
 
 use super::cast::{self, M, Profile};
+use super::history::{Lookalike, Plan, Turn};
 use super::places::{
     self, AUSTIN_OFFICE, CHICAGO_OFFICE, LONDON_OFFICE, MUNICH_OFFICE, NEW_YORK_OFFICE, Office,
     PHONE_MODELS, PORTLAND_VPN, REDMOND_OFFICE,
 };
-use super::signins::{self, Lookalike, Outcome, Plan, Turn};
-use super::{Ctx, Person, cast_user_id, pick, random_id};
+use super::signins::{self, Outcome};
+use super::{Ctx, People, Person, cast_user_id, pick, random_id};
 use crate::model::AuthMethod;
 
 /// Background users beyond this many (in generation order) get no sign-in history, so that a
@@ -117,9 +118,8 @@ fn local_time(
 }
 
 /// Appends `n` background users to `out` (which holds the cast).
-pub(super) fn people(ctx: &Ctx, n: usize, out: &mut Vec<Person>) {
+pub(super) fn people(ctx: &Ctx, n: usize, out: &mut People) {
     let mut rng = ctx.rng("background", 0);
-    out.reserve(n);
     let mut taken: HashMap<String, u32> = cast::locals().map(|l| (l.to_lowercase(), 1)).collect();
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); DEPTS.len()];
     let window_start = ctx.ago(Duration::days(super::HISTORY_DAYS));
@@ -136,7 +136,10 @@ pub(super) fn people(ctx: &Ctx, n: usize, out: &mut Vec<Person>) {
         let k = members[d].len();
         let manager = match k {
             0 => dept.cast_head.map(cast_user_id),
-            _ => Some(out[members[d][(k - 1) / 8]].record.user.id.clone()),
+            _ => out
+                .users
+                .get_index(members[d][(k - 1) / 8])
+                .map(|(id, _)| id.clone()),
         };
         members[d].push(out.len());
 
@@ -238,21 +241,23 @@ pub(super) fn people(ctx: &Ctx, n: usize, out: &mut Vec<Person>) {
         if habits.is_none() {
             record.familiar_ips = usual_networks(&mut rng, office);
         }
-        out.push(Person {
-            record: Box::new(record),
-            local,
-            department: dept.name,
-            is_cast: false,
-            habits,
-            plan,
-        });
+        out.push(
+            record,
+            Person {
+                local,
+                department: dept.name,
+                is_cast: false,
+                habits,
+                plan,
+            },
+        );
     }
 
     // Managers: everyone with reports below them in the department tree is a lead.
     for (d, list) in members.iter().enumerate() {
         for (k, &i) in list.iter().enumerate().skip(1) {
             if 8 * k + 1 < list.len() {
-                out[i].record.user.job_title = Some(DEPTS[d].lead.to_owned());
+                out.users[i].user.job_title = Some(DEPTS[d].lead.to_owned());
             }
         }
     }

@@ -8,10 +8,11 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use time::Duration;
 
+use super::history::{self, Habits, Plan, Turn};
 use super::places::{self, MUNICH_OFFICE, NEW_YORK_OFFICE, Office, REDMOND_OFFICE};
 use super::scenarios::Timeline;
-use super::signins::{self, Habits, Outcome, Plan, Risk, Turn};
-use super::{Ctx, Person, cast_user_id, named_id, pick, random_id, upn};
+use super::signins::{self, Outcome, Risk};
+use super::{Ctx, People, Person, cast_user_id, named_id, pick, random_id, upn};
 use crate::model::{
     AuthMethod, LockoutCounter, LockoutState, PasswordProfileView, Timestamp, User, UserRecord, ids,
 };
@@ -272,6 +273,7 @@ pub(super) fn register(
         }
         record.methods.push(method);
     }
+    record.methods.shrink_to_fit();
     match default {
         Some((_, id, name)) => {
             record.default_method_id = Some(id);
@@ -354,8 +356,8 @@ pub(super) fn habits(
     Habits {
         office,
         office_ip: office.egress_ip(rng),
-        home: signins::on(home_net, rng),
-        mobile: signins::on(office.mobile, rng),
+        home: history::on(home_net, rng),
+        mobile: history::on(office.mobile, rng),
         laptop: places::laptop(rng),
         phone: places::phone(rng, model),
         mfa,
@@ -364,11 +366,10 @@ pub(super) fn habits(
     }
 }
 
-/// The cast, in table order, with their states and ordinary-history plans.
-pub(super) fn people(ctx: &Ctx) -> Vec<Person> {
+/// Adds the cast, in table order, with their states and ordinary-history plans.
+pub(super) fn people(ctx: &Ctx, out: &mut People) {
     let t = Timeline::new(ctx);
     let window_start = ctx.ago(Duration::days(super::HISTORY_DAYS));
-    let mut out = Vec::with_capacity(CAST.len());
     for (i, row) in CAST.iter().enumerate() {
         let mut rng = ctx.rng("cast", i as u64);
         let created = ctx.ago(Duration::days(row.created_days) + Duration::hours(3));
@@ -497,14 +498,15 @@ pub(super) fn people(ctx: &Ctx) -> Vec<Person> {
             }
             _ => {}
         }
-        out.push(Person {
-            record: Box::new(record),
-            local: row.local.to_owned(),
-            department: row.department,
-            is_cast: true,
-            habits: Some(Box::new(habits)),
-            plan: Some(plan),
-        });
+        out.push(
+            record,
+            Person {
+                local: row.local.to_owned(),
+                department: row.department,
+                is_cast: true,
+                habits: Some(Box::new(habits)),
+                plan: Some(plan),
+            },
+        );
     }
-    out
 }

@@ -10,13 +10,18 @@
 //! trail of sign-ins, audits, risk detections, a strange phone method and a grant, never a flag.
 //!
 //! Files: `cast` (the named users), `background` (generated users), `places` (cities, networks,
-//! devices), `signins` (the sign-in record builder and ordinary history), `scenarios` (each cast
-//! member's story: sign-ins, audits, risk), `directory` (groups, roles, apps, organization).
+//! devices), `signins` (the sign-in record builder), `history` (ordinary sign-in history),
+//! `scenarios` (each cast member's story: sign-ins, audits, risk; JohannaL's in
+//! `scenarios/compromise`), `evidence` (audit and risk record builders), `directory` (groups,
+//! roles, organization, licences), `principals` (service principals, app registrations, grants).
 
 mod background;
 mod cast;
 mod directory;
+mod evidence;
+mod history;
 mod places;
+mod principals;
 mod scenarios;
 mod signins;
 #[cfg(test)]
@@ -139,22 +144,25 @@ pub fn cast_user_id(upn_local: &str) -> String {
     named_id("user", upn_local)
 }
 
+/// The UPN local parts of the named cast, in `demo-tenant.md`'s order (`MeganB`, `LeeG`, …,
+/// `JoniS`); with [`cast_user_id`] and [`upn`] they give each member's id and UPN.
+pub fn cast_members() -> impl Iterator<Item = &'static str> {
+    cast::locals()
+}
+
 /// Builds the Contoso demo tenant as it stands at `now`.
 pub fn contoso(config: &SeedConfig, now: Timestamp) -> TenantState {
     let ctx = Ctx::new(config, now);
-    let mut people = Vec::with_capacity(config.background_users.saturating_add(32));
-    people.extend(cast::people(&ctx));
+    let mut people = People::with_capacity(config.background_users.saturating_add(32));
+    cast::people(&ctx, &mut people);
     background::people(&ctx, config.background_users, &mut people);
 
     let directory = directory::build(&ctx, &people);
     let mut log = Log::default();
     scenarios::run(&ctx, &mut people, &mut log);
     log.finish();
-    let mut users: IndexMap<String, UserRecord> = IndexMap::with_capacity(people.len());
-    for person in people {
-        users.insert(person.record.user.id.clone(), *person.record);
-    }
-    signins::fill_sign_in_activity(&mut users, &log.sign_ins);
+    let mut users = people.users;
+    history::fill_sign_in_activity(&mut users, &log.sign_ins);
 
     TenantState {
         version: STATE_VERSION,
@@ -255,18 +263,88 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 
-/// A user being seeded, with what the history builders need to know about them.
+/// `items` ordered by `key`, stably, moving each item once (sign-ins are over a kilobyte each,
+/// too big to shuffle around in a comparison sort).
+fn sorted_by_key<T, K: Ord>(items: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut order: Vec<(K, usize)> = items.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(_, i)| slots[i].take())
+        .collect()
+}
+
+/// The users being seeded: their records in final order (keyed by id, as the tenant keeps
+/// them) and, at the same index, what the history builders know about each.
+struct People {
+    users: IndexMap<String, UserRecord>,
+    info: Vec<Person>,
+}
+
+impl People {
+    fn with_capacity(n: usize) -> Self {
+        People {
+            users: IndexMap::with_capacity(n),
+            info: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, record: UserRecord, person: Person) {
+        self.users.insert(record.user.id.clone(), record);
+        self.info.push(person);
+    }
+
+    fn len(&self) -> usize {
+        self.info.len()
+    }
+
+    fn member(&self, i: usize) -> Member<'_> {
+        let person = &self.info[i];
+        Member {
+            record: &self.users[i],
+            habits: person.habits.as_deref(),
+            plan: person.plan.as_ref(),
+            department: person.department,
+            is_cast: person.is_cast,
+        }
+    }
+
+    fn members(&self) -> impl Iterator<Item = Member<'_>> {
+        (0..self.len()).map(|i| self.member(i))
+    }
+
+    /// Index of the cast by UPN local part.
+    fn cast_index(&self) -> HashMap<String, usize> {
+        self.info
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_cast)
+            .map(|(i, p)| (p.local.clone(), i))
+            .collect()
+    }
+}
+
+/// What the builders know about a user besides the record.
 struct Person {
-    /// Boxed so that the list of people stays small at 200,000 users.
-    record: Box<UserRecord>,
     /// UPN local part as written (`AlexW`, `john.smith`).
     local: String,
     department: &'static str,
     is_cast: bool,
     /// Where and how they usually sign in; `None` for background users without history.
-    habits: Option<Box<signins::Habits>>,
+    habits: Option<Box<history::Habits>>,
     /// How their ordinary history goes; `None` means no ordinary sign-ins at all.
-    plan: Option<signins::Plan>,
+    plan: Option<history::Plan>,
+}
+
+/// A user's record and builder-side facts, borrowed together.
+#[derive(Clone, Copy)]
+struct Member<'a> {
+    record: &'a UserRecord,
+    habits: Option<&'a history::Habits>,
+    plan: Option<&'a history::Plan>,
+    department: &'static str,
+    is_cast: bool,
 }
 
 /// Everything that accumulates as history.
@@ -281,11 +359,8 @@ struct Log {
 impl Log {
     /// Oldest first, newest last, ties broken by id so the order is deterministic.
     fn finish(&mut self) {
-        self.sign_ins.sort_by(|a, b| {
-            a.created_date_time
-                .cmp(&b.created_date_time)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        let sign_ins = std::mem::take(&mut self.sign_ins);
+        self.sign_ins = sorted_by_key(sign_ins, |s| s.created_date_time);
         self.directory_audits.sort_by(|a, b| {
             a.activity_date_time
                 .cmp(&b.activity_date_time)
@@ -297,14 +372,4 @@ impl Log {
                 .then_with(|| a.id.cmp(&b.id))
         });
     }
-}
-
-/// Index of people by UPN local part (cast only needs this).
-fn index_by_local(people: &[Person]) -> HashMap<String, usize> {
-    people
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.is_cast)
-        .map(|(i, p)| (p.local.clone(), i))
-        .collect()
 }

@@ -483,8 +483,8 @@ pub(super) fn phone(rng: &mut StdRng, model: &str) -> Device {
         )
     } else {
         format!(
-            "Mozilla/5.0 (Linux; Android {version}; {model}) AppleWebKit/537.36 (KHTML, like Gecko) \
-             Chrome/124.0.6367.113 Mobile Safari/537.36 TeamsMobile-Android"
+            "Mozilla/5.0 (Linux; Android {version}; {model}) AppleWebKit/537.36 \
+             (KHTML, like Gecko) Chrome/124.0.6367.113 Mobile Safari/537.36 TeamsMobile-Android"
         )
     };
     Device {

@@ -1,29 +1,24 @@
 //! The stories: everyone's ordinary history, then each cast member's scenario as the logs show
 //! it (sign-ins, directory audits, Identity Protection records), on one [`Timeline`] relative
-//! to `now`.
-//!
-//! JohannaL's compromise, in order: three days ago she opens a phishing link and reaches Mail
-//! Helper Pro's consent prompt (the app's service principal is added to the tenant; she does not
-//! consent). Yesterday she signs in at home in Munich; twenty minutes later someone with her
-//! password pushes MFA prompts from a Singapore VPS, she declines several, then approves one:
-//! the attacker is in, on an unknown Linux/Firefox browser, less than an hour after her own
-//! sign-in 9,700 km away. Minutes later the attacker registers a UK mobile number as her phone
-//! method and consents to Mail Helper Pro (mail read/write/send, offline access), whose backend
-//! has been refreshing tokens from a cloud host ever since.
+//! to `now`: AlexW's smart lockout, AdeleV's disabling, DiegoS's leaked credentials, IsaiahL's
+//! expired password, HenriettaM's missing MFA, routine password changes and the benign new
+//! phone here; JohannaL's compromise in `compromise`.
+
+mod compromise;
 
 use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::json;
 use time::Duration;
 
-use super::directory::{grant_id, group_id, sp_id};
-use super::places::{self, ATTACKER_NET, MAIL_HELPER_NET, SPRAY_NET};
-use super::signins::{self, Attempt, Lookalike, Outcome, Risk, Who};
-use super::{Ctx, Log, Person, apps, index_by_local, random_id};
+use super::directory::group_id;
+use super::evidence::{self, Detection, by_user, kv, prop, target_user};
+use super::history::{self, Lookalike};
+use super::places::{self, SPRAY_NET};
+use super::signins::{self, Attempt, Outcome, Risk, Who};
+use super::{Ctx, Log, Member, People, random_id};
 use crate::model::{
-    AuditActor, AuditUserIdentity, DirectoryAudit, KeyValue, ModifiedProperty, RiskDetection,
-    RiskUserActivity, RiskyUser, RiskyUserHistoryItem, RiskyUserRecord, SignInLocation,
-    TargetResource, Timestamp, UserRecord,
+    AuditActor, DirectoryAudit, KeyValue, RiskDetection, TargetResource, Timestamp, UserRecord,
 };
 
 /// When each scenario's events happen.
@@ -65,18 +60,23 @@ impl Timeline {
 }
 
 /// Writes all history into `log`.
-pub(super) fn run(ctx: &Ctx, people: &mut [Person], log: &mut Log) {
-    for (i, p) in people.iter_mut().enumerate() {
-        let (Some(habits), Some(plan)) = (&p.habits, &p.plan) else {
+pub(super) fn run(ctx: &Ctx, people: &mut People, log: &mut Log) {
+    for (i, p) in people.info.iter().enumerate() {
+        let (Some(habits), Some(plan), Some(record)) = (
+            &p.habits,
+            &p.plan,
+            people.users.get_index_mut(i).map(|(_, r)| r),
+        ) else {
             continue;
         };
         let mut rng = ctx.rng("history", i as u64);
-        let who = Who::of(&p.record);
-        p.record.familiar_ips = signins::ordinary(&mut rng, &who, habits, plan, &mut log.sign_ins);
+        let who = Who::of(record);
+        record.familiar_ips = history::ordinary(&mut rng, &who, habits, plan, &mut log.sign_ins);
     }
+    let people = &*people;
     let t = Timeline::new(ctx);
-    let idx = index_by_local(people);
-    let get = |local: &str| idx.get(local).map(|&i| &people[i]);
+    let idx = people.cast_index();
+    let get = |local: &str| idx.get(local).map(|&i| people.member(i));
     let mut rng = ctx.rng("scenarios", 0);
     let mut s = Scenes {
         ctx,
@@ -102,11 +102,12 @@ pub(super) fn run(ctx: &Ctx, people: &mut [Person], log: &mut Log) {
     if let Some(p) = get("JohannaL") {
         s.johanna(p);
     }
-    for p in people.iter() {
+    for p in people.members() {
         s.routine_audits(p);
     }
 }
 
+/// The scenario writer: the clock, the timeline, a random stream and the log being written.
 struct Scenes<'a> {
     ctx: &'a Ctx,
     t: &'a Timeline,
@@ -123,8 +124,8 @@ impl Scenes<'_> {
     }
 
     /// Smart lockout: a spray script guesses from a Bucharest VPS until 50053.
-    fn alex(&mut self, p: &Person) {
-        let who = Who::of(&p.record);
+    fn alex(&mut self, p: Member<'_>) {
+        let who = Who::of(p.record);
         let tool = places::spray_tool();
         let ip = SPRAY_NET.ip(self.rng);
         let net = (ip.as_str(), SPRAY_NET.asn, SPRAY_NET.place);
@@ -147,9 +148,9 @@ impl Scenes<'_> {
     }
 
     /// Disabled by Megan five days ago; the phone and the user keep trying.
-    fn adele(&mut self, p: &Person, admin: &Person) {
-        let Some(h) = &admin.habits else { return };
-        let admin_who = Who::of(&admin.record);
+    fn adele(&mut self, p: Member<'_>, admin: Member<'_>) {
+        let Some(h) = admin.habits else { return };
+        let admin_who = Who::of(admin.record);
         let at = self.t.adele_disabled - Duration::minutes(6);
         let net = (h.office_ip.as_str(), h.office.egress_asn, h.office.place);
         let a = Attempt::new(
@@ -172,8 +173,8 @@ impl Scenes<'_> {
                 "Disable account",
                 "Update",
             ),
-            by_user(&admin.record, &h.office_ip),
-            vec![target_user(&p.record, change)],
+            by_user(admin.record, &h.office_ip),
+            vec![target_user(p.record, change)],
             vec![kv("UserType", "Member")],
         );
         self.log.directory_audits.push(audit);
@@ -181,15 +182,15 @@ impl Scenes<'_> {
     }
 
     /// Leaked credentials: high user risk, sign-ins blocked by the risk policy.
-    fn diego(&mut self, p: &Person) {
-        let who = Who::of(&p.record);
+    fn diego(&mut self, p: Member<'_>) {
+        let who = Who::of(p.record);
         let risk = Risk {
             during_sign_in: "high",
             aggregated: "high",
             state: "atRisk",
             event_types: &[],
         };
-        if let Some(h) = &p.habits {
+        if let Some(h) = p.habits {
             let home = (h.home.0.as_str(), h.home.1, h.home.2);
             let mut a = Attempt::new(
                 self.ctx.now - Duration::minutes(20 * 60),
@@ -224,14 +225,14 @@ impl Scenes<'_> {
             user_principal_name: p.record.user.user_principal_name.clone(),
             additional_info: Some(json!([{"Key": "alertUrl", "Value": null}]).to_string()),
         };
-        self.risky(&p.record, "high", &[&detection]);
+        self.risky(p.record, "high", &[&detection]);
         self.log.risk_detections.push(detection);
     }
 
     /// A new hire with no MFA method: every sign-in stops at 50079.
-    fn henrietta(&mut self, p: &Person, admin: &Person, owner: &Person) {
+    fn henrietta(&mut self, p: Member<'_>, admin: Member<'_>, owner: Member<'_>) {
         let created = self.t.henrietta_created;
-        if let Some(h) = &admin.habits {
+        if let Some(h) = admin.habits {
             let props = vec![
                 prop("AccountEnabled", "", "[true]"),
                 prop("DisplayName", "", "[\"Henrietta Mueller\"]"),
@@ -245,13 +246,13 @@ impl Scenes<'_> {
             let audit = self.audit(
                 created,
                 ("Core Directory", "UserManagement", "Add user", "Add"),
-                by_user(&admin.record, &h.office_ip),
-                vec![target_user(&p.record, props)],
+                by_user(admin.record, &h.office_ip),
+                vec![target_user(p.record, props)],
                 vec![kv("UserType", "Member")],
             );
             self.log.directory_audits.push(audit);
         }
-        if let Some(h) = &owner.habits {
+        if let Some(h) = owner.habits {
             let mut group = TargetResource {
                 id: group_id("All-Engineering"),
                 display_name: Some("All-Engineering".to_owned()),
@@ -273,8 +274,8 @@ impl Scenes<'_> {
                     "Add member to group",
                     "Assign",
                 ),
-                by_user(&owner.record, &h.office_ip),
-                vec![target_user(&p.record, Vec::new()), group],
+                by_user(owner.record, &h.office_ip),
+                vec![target_user(p.record, Vec::new()), group],
                 Vec::new(),
             );
             self.log.directory_audits.push(audit);
@@ -282,273 +283,9 @@ impl Scenes<'_> {
         self.repeat(p, Outcome::MfaRegistrationRequired, &[240, 238]);
     }
 
-    /// Compromise: impossible travel, MFA fatigue, new device, attacker phone, illicit consent.
-    fn johanna(&mut self, p: &Person) {
-        let Some(h) = &p.habits else { return };
-        let who = Who::of(&p.record);
-        let t = self.t;
-        // Three days ago: the phishing link provisions Mail Helper Pro's service principal.
-        let mhp_sp = sp_id(apps::MAIL_HELPER_PRO_APP_ID);
-        let reply = "https://mail-helper-pro.web.app/auth/callback";
-        let props = vec![
-            prop("AccountEnabled", "", "[true]"),
-            prop(
-                "AppAddress",
-                "",
-                &format!(
-                    "[{{\"AddressType\":0,\"Address\":\"{reply}\",\"ReplyAddressClientType\":1,\"ReplyAddressIndex\":null,\"IsReplyAddressDefault\":false}}]"
-                ),
-            ),
-            prop(
-                "AppPrincipalId",
-                "",
-                &format!("[\"{}\"]", apps::MAIL_HELPER_PRO_APP_ID),
-            ),
-            prop("DisplayName", "", "[\"Mail Helper Pro\"]"),
-            prop(
-                "ServicePrincipalName",
-                "",
-                &format!("[\"{}\"]", apps::MAIL_HELPER_PRO_APP_ID),
-            ),
-        ];
-        let audit = self.audit(
-            t.mail_helper_added,
-            (
-                "Core Directory",
-                "ApplicationManagement",
-                "Add service principal",
-                "Add",
-            ),
-            by_user(&p.record, &h.home.0),
-            vec![target_sp(&mhp_sp, "Mail Helper Pro", props)],
-            vec![
-                kv("AppId", apps::MAIL_HELPER_PRO_APP_ID),
-                kv("User-Agent", &h.laptop.user_agent),
-            ],
-        );
-        self.log.directory_audits.push(audit);
-
-        // Her own sign-in at home.
-        let home = (h.home.0.as_str(), h.home.1, h.home.2);
-        let a = Attempt::new(
-            t.johanna_home,
-            &signins::OFFICE_HOME,
-            home,
-            &h.laptop,
-            Outcome::Success(Some(h.mfa)),
-        );
-        let (home_id, _) = self.push(&who, &a);
-
-        // The attacker: MFA prompts declined, then one approved.
-        let ip = ATTACKER_NET.ip(self.rng);
-        let net = (ip.as_str(), ATTACKER_NET.asn, ATTACKER_NET.place);
-        let device = places::attacker_browser();
-        let session = random_id(self.rng);
-        let risk = Risk {
-            during_sign_in: "medium",
-            aggregated: "medium",
-            state: "atRisk",
-            event_types: &["unfamiliarFeatures"],
-        };
-        let mut at = t.johanna_burst;
-        for _ in 0..7 {
-            let mut a = Attempt::new(
-                at,
-                &signins::OFFICE_HOME,
-                net,
-                &device,
-                Outcome::MfaDenied(h.mfa),
-            );
-            a.risk = Some(&risk);
-            a.session_id = Some(&session);
-            self.push(&who, &a);
-            at += Duration::seconds(self.rng.random_range(60..=95));
-        }
-        let mut a = Attempt::new(
-            t.johanna_breach,
-            &signins::OFFICE_HOME,
-            net,
-            &device,
-            Outcome::Success(Some(h.mfa)),
-        );
-        a.risk = Some(&risk);
-        a.session_id = Some(&session);
-        let (breach_id, breach_corr) = self.push(&who, &a);
-
-        // Persistence: the attacker's phone as her mobile method.
-        let registered = t.johanna_breach + Duration::minutes(7);
-        let audit = self.audit(
-            registered,
-            (
-                "Authentication Methods",
-                "UserManagement",
-                "User registered security info",
-                "Add",
-            ),
-            by_user(&p.record, &ip),
-            vec![target_user(&p.record, Vec::new())],
-            vec![
-                kv("Method", "Mobile Phone SMS"),
-                kv("User-Agent", &device.user_agent),
-            ],
-        );
-        self.log.directory_audits.push(audit);
-        if let Some(last) = self.log.directory_audits.last_mut() {
-            last.result_reason = "User registered Mobile Phone SMS".to_owned();
-        }
-
-        // Consent to Mail Helper Pro from the attacker's session.
-        let consented = t.johanna_breach + Duration::minutes(19);
-        let mut a = Attempt::new(
-            consented - Duration::seconds(30),
-            &signins::MAIL_HELPER_PRO,
-            net,
-            &device,
-            Outcome::Success(None),
-        );
-        a.risk = Some(&risk);
-        a.session_id = Some(&session);
-        self.push(&who, &a);
-        self.consent(p, &ip, &device.user_agent, consented);
-
-        // Mail Helper Pro's backend refreshing its tokens ever since.
-        let backend = places::mail_helper_backend();
-        let backend_ip = MAIL_HELPER_NET.ip(self.rng);
-        let mut at = consented + Duration::minutes(self.rng.random_range(40..=70));
-        while at < self.ctx.now {
-            let net = (
-                backend_ip.as_str(),
-                MAIL_HELPER_NET.asn,
-                MAIL_HELPER_NET.place,
-            );
-            let mut a = Attempt::new(
-                at,
-                &signins::MAIL_HELPER_PRO,
-                net,
-                &backend,
-                Outcome::Success(None),
-            );
-            a.interactive = false;
-            self.push(&who, &a);
-            at += Duration::minutes(self.rng.random_range(110..=170));
-        }
-
-        // Identity Protection's view.
-        let singapore = ATTACKER_NET.place.location();
-        let unfamiliar = self.detection(
-            &who,
-            &p.record,
-            "unfamiliarFeatures",
-            "realtime",
-            (t.johanna_breach, t.johanna_breach),
-            (&breach_id, &breach_corr),
-            &ip,
-            &singapore,
-            json!([{"Key": "userAgent", "Value": device.user_agent}]),
-        );
-        let munich = h.home.2;
-        let travel_info = json!([
-            {"Key": "userAgent", "Value": device.user_agent},
-            {"Key": "relatedEventTimeInUtc", "Value": fmt(t.johanna_home)},
-            {"Key": "relatedUserAgent", "Value": h.laptop.user_agent},
-            {"Key": "relatedLocation", "Value": {
-                "clientIP": h.home.0, "latitude": munich.latitude, "longitude": munich.longitude,
-                "asn": h.home.1, "countryCode": munich.country, "countryName": "Germany",
-                "state": munich.state, "city": munich.city}},
-            {"Key": "relatedRequestId", "Value": home_id},
-        ]);
-        let detected = t.johanna_breach + Duration::minutes(170);
-        let travel = self.detection(
-            &who,
-            &p.record,
-            "unlikelyTravel",
-            "offline",
-            (t.johanna_breach, detected),
-            (&breach_id, &breach_corr),
-            &ip,
-            &singapore,
-            travel_info,
-        );
-        self.risky(&p.record, "medium", &[&unfamiliar, &travel]);
-        self.log.risk_detections.push(unfamiliar);
-        self.log.risk_detections.push(travel);
-    }
-
-    /// "Consent to application" and "Add delegated permission grant", as Entra logs a user
-    /// consent.
-    fn consent(&mut self, p: &Person, ip: &str, user_agent: &str, at: Timestamp) {
-        let client = sp_id(apps::MAIL_HELPER_PRO_APP_ID);
-        let graph = sp_id(apps::GRAPH_APP_ID);
-        let user_id = &p.record.user.id;
-        let grant = grant_id(&client, &graph, Some(user_id));
-        let scope = apps::MAIL_HELPER_PRO_SCOPE;
-        let permissions = format!(
-            "\"[] => [[Id: {grant}, ClientId: {client}, PrincipalId: {user_id}, ResourceId: {graph}, \
-             ConsentType: Principal, Scope: {scope}, CreatedDateTime: , LastModifiedDateTime ]]; \""
-        );
-        let props = vec![
-            prop("ConsentContext.IsAdminConsent", "", "\"False\""),
-            prop("ConsentContext.IsAppOnly", "", "\"False\""),
-            prop("ConsentContext.OnBehalfOfAll", "", "\"False\""),
-            prop(
-                "ConsentContext.Tags",
-                "",
-                "\"WindowsAzureActiveDirectoryIntegratedApp\"",
-            ),
-            prop("ConsentAction.Permissions", "", &permissions),
-            prop(
-                "TargetId.ServicePrincipalNames",
-                "",
-                &format!("\"{}\"", apps::MAIL_HELPER_PRO_APP_ID),
-            ),
-        ];
-        let details = vec![
-            kv("User-Agent", user_agent),
-            kv("AppId", apps::MAIL_HELPER_PRO_APP_ID),
-        ];
-        let audit = self.audit(
-            at,
-            (
-                "Core Directory",
-                "ApplicationManagement",
-                "Consent to application",
-                "Assign",
-            ),
-            by_user(&p.record, ip),
-            vec![target_sp(&client, "Mail Helper Pro", props)],
-            details.clone(),
-        );
-        self.log.directory_audits.push(audit);
-        let props = vec![
-            prop(
-                "DelegatedPermissionGrant.Scope",
-                "",
-                &format!("\"{scope}\""),
-            ),
-            prop("DelegatedPermissionGrant.ConsentType", "", "\"Principal\""),
-            prop("ServicePrincipal.ObjectID", "", &format!("\"{graph}\"")),
-        ];
-        let audit = self.audit(
-            at,
-            (
-                "Core Directory",
-                "ApplicationManagement",
-                "Add delegated permission grant",
-                "Assign",
-            ),
-            by_user(&p.record, ip),
-            vec![
-                target_sp(&graph, "Microsoft Graph", props),
-                target_sp(&client, "Mail Helper Pro", Vec::new()),
-            ],
-            details,
-        );
-        self.log.directory_audits.push(audit);
-    }
-
     /// Password changes within the window and the benign new-phone registration.
-    fn routine_audits(&mut self, p: &Person) {
-        let (Some(h), Some(plan)) = (&p.habits, &p.plan) else {
+    fn routine_audits(&mut self, p: Member<'_>) {
+        let (Some(h), Some(plan)) = (p.habits, p.plan) else {
             return;
         };
         if let Some(changed) = p.record.user.last_password_change_date_time
@@ -564,8 +301,8 @@ impl Scenes<'_> {
                     "Change user password",
                     "Update",
                 ),
-                by_user(&p.record, &h.home.0),
-                vec![target_user(&p.record, Vec::new())],
+                by_user(p.record, &h.home.0),
+                vec![target_user(p.record, Vec::new())],
                 vec![kv("UserType", "Member")],
             );
             self.log.directory_audits.push(audit);
@@ -592,8 +329,8 @@ impl Scenes<'_> {
                         activity,
                         if offset == 0 { "Add" } else { "Delete" },
                     ),
-                    by_user(&p.record, &h.office_ip),
-                    vec![target_user(&p.record, Vec::new())],
+                    by_user(p.record, &h.office_ip),
+                    vec![target_user(p.record, Vec::new())],
                     vec![kv("User-Agent", &ua)],
                 );
                 audit.result_reason = reason.to_owned();
@@ -603,19 +340,19 @@ impl Scenes<'_> {
     }
 
     /// A few more attempts `minutes_ago`, from home, ending in `outcome`.
-    fn repeat(&mut self, p: &Person, outcome: Outcome, minutes_ago: &[i64]) {
+    fn repeat(&mut self, p: Member<'_>, outcome: Outcome, minutes_ago: &[i64]) {
         self.repeat_with(p, outcome, minutes_ago, None);
     }
 
     fn repeat_with(
         &mut self,
-        p: &Person,
+        p: Member<'_>,
         outcome: Outcome,
         minutes_ago: &[i64],
         risk: Option<Risk>,
     ) {
-        let Some(h) = &p.habits else { return };
-        let who = Who::of(&p.record);
+        let Some(h) = p.habits else { return };
+        let who = Who::of(p.record);
         for m in minutes_ago {
             let home = (h.home.0.as_str(), h.home.1, h.home.2);
             let mut a = Attempt::new(
@@ -630,169 +367,24 @@ impl Scenes<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn detection(
-        &mut self,
-        who: &Who,
-        record: &UserRecord,
-        kind: &str,
-        timing: &str,
-        (activity, detected): (Timestamp, Timestamp),
-        (request, correlation): (&str, &str),
-        ip: &str,
-        location: &SignInLocation,
-        info: serde_json::Value,
-    ) -> RiskDetection {
-        RiskDetection {
-            id: random_id(self.rng),
-            request_id: Some(request.to_owned()),
-            correlation_id: Some(correlation.to_owned()),
-            risk_event_type: kind.to_owned(),
-            risk_state: "atRisk".to_owned(),
-            risk_level: "medium".to_owned(),
-            risk_detail: "none".to_owned(),
-            source: "IdentityProtection".to_owned(),
-            detection_timing_type: timing.to_owned(),
-            activity: "signin".to_owned(),
-            token_issuer_type: "AzureAD".to_owned(),
-            ip_address: Some(ip.to_owned()),
-            location: Some(location.clone()),
-            activity_date_time: activity,
-            detected_date_time: detected,
-            last_updated_date_time: detected,
-            user_id: who.id.clone(),
-            user_display_name: who.display_name.clone(),
-            user_principal_name: record.user.user_principal_name.clone(),
-            additional_info: Some(info.to_string()),
-        }
+    fn detection(&mut self, record: &UserRecord, d: Detection<'_>) -> RiskDetection {
+        evidence::detection(self.rng, record, d)
     }
 
-    /// The riskyUser record after `detections` (oldest first).
     fn risky(&mut self, record: &UserRecord, level: &str, detections: &[&RiskDetection]) {
-        let u = &record.user;
-        let mut history = Vec::new();
-        for d in detections {
-            history.push(RiskyUserHistoryItem {
-                id: u.id.clone(),
-                is_deleted: false,
-                is_processing: false,
-                risk_last_updated_date_time: d.detected_date_time,
-                risk_level: level.to_owned(),
-                risk_state: "atRisk".to_owned(),
-                risk_detail: "none".to_owned(),
-                user_display_name: u.display_name.clone(),
-                user_principal_name: u.user_principal_name.clone(),
-                user_id: u.id.clone(),
-                initiated_by: None,
-                activity: RiskUserActivity {
-                    detail: "none".to_owned(),
-                    risk_event_types: vec![d.risk_event_type.clone()],
-                },
-            });
+        if let Some(risky) = evidence::risky_user(record, level, detections) {
+            self.log.risky_users.insert(record.user.id.clone(), risky);
         }
-        let Some(last) = detections.last() else {
-            return;
-        };
-        let risky_user = RiskyUser {
-            id: u.id.clone(),
-            is_deleted: false,
-            is_processing: false,
-            risk_last_updated_date_time: last.detected_date_time,
-            risk_level: level.to_owned(),
-            risk_state: "atRisk".to_owned(),
-            risk_detail: "none".to_owned(),
-            user_display_name: u.display_name.clone(),
-            user_principal_name: u.user_principal_name.clone(),
-        };
-        self.log.risky_users.insert(
-            u.id.clone(),
-            RiskyUserRecord {
-                risky_user,
-                history,
-            },
-        );
     }
 
     fn audit(
         &mut self,
         at: Timestamp,
-        (service, category, activity, operation): (&str, &str, &str, &str),
+        kind: (&str, &str, &str, &str),
         initiated_by: AuditActor,
         targets: Vec<TargetResource>,
         details: Vec<KeyValue>,
     ) -> DirectoryAudit {
-        let prefix = if service == "Core Directory" {
-            "Directory"
-        } else {
-            "UserManagement"
-        };
-        DirectoryAudit {
-            id: format!("{prefix}_{}", random_id(self.rng)),
-            category: category.to_owned(),
-            correlation_id: random_id(self.rng),
-            result: "success".to_owned(),
-            result_reason: String::new(),
-            activity_display_name: activity.to_owned(),
-            activity_date_time: at,
-            logged_by_service: service.to_owned(),
-            operation_type: operation.to_owned(),
-            initiated_by,
-            target_resources: targets,
-            additional_details: details,
-        }
-    }
-}
-
-fn fmt(at: Timestamp) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn prop(name: &str, old: &str, new: &str) -> ModifiedProperty {
-    ModifiedProperty {
-        display_name: name.to_owned(),
-        old_value: Some(old.to_owned()),
-        new_value: Some(new.to_owned()),
-    }
-}
-
-fn kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    }
-}
-
-fn by_user(record: &UserRecord, ip: &str) -> AuditActor {
-    AuditActor {
-        user: Some(AuditUserIdentity {
-            id: record.user.id.clone(),
-            display_name: None,
-            user_principal_name: Some(record.user.user_principal_name.clone()),
-            ip_address: Some(ip.to_owned()),
-        }),
-        app: None,
-    }
-}
-
-fn target_user(record: &UserRecord, modified: Vec<ModifiedProperty>) -> TargetResource {
-    TargetResource {
-        id: record.user.id.clone(),
-        display_name: Some(record.user.display_name.clone()),
-        kind: "User".to_owned(),
-        user_principal_name: Some(record.user.user_principal_name.clone()),
-        group_type: None,
-        modified_properties: modified,
-    }
-}
-
-fn target_sp(id: &str, name: &str, modified: Vec<ModifiedProperty>) -> TargetResource {
-    TargetResource {
-        id: id.to_owned(),
-        display_name: Some(name.to_owned()),
-        kind: "ServicePrincipal".to_owned(),
-        user_principal_name: None,
-        group_type: None,
-        modified_properties: modified,
+        evidence::audit(self.rng, at, kind, initiated_by, targets, details)
     }
 }

@@ -1021,7 +1021,17 @@ async fn role_assignments_and_definitions_agree_with_directory_roles() {
         "{}",
         assignments.text
     );
+    // isPrivileged is a beta property of unifiedRoleDefinition; v1.0 does not have it.
+    let v1 = emu
+        .get("/roleManagement/directory/roleDefinitions")
+        .await
+        .expect(200);
+    assert!(
+        v1.values().iter().all(|d| d.get("isPrivileged").is_none()),
+        "v1.0 has no isPrivileged"
+    );
     let definitions = emu
+        .beta()
         .get("/roleManagement/directory/roleDefinitions")
         .await
         .expect(200);

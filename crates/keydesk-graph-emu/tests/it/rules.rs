@@ -16,6 +16,30 @@ const PASSWORD_METHOD: &str = "28c10230-6103-485e-b985-444c60001490";
 const SYNCED_MESSAGE: &str = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
 
 #[tokio::test]
+async fn odata_type_annotations_in_bodies_are_accepted() {
+    // Microsoft's SDKs send "@odata.type" with every entity they write.
+    let emu = Emu::start().await;
+    let path = format!("/users/{}", upn("LidiaH"));
+    emu.patch_json(
+        &path,
+        &json!({"@odata.type": "#microsoft.graph.user", "jobTitle": "Staff Engineer"}),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        emu.get(&path).await.expect(200).body["jobTitle"],
+        "Staff Engineer"
+    );
+    let profile = json!({"@odata.type": "#microsoft.graph.user", "passwordProfile":
+        {"@odata.type": "#microsoft.graph.passwordProfile", "password": "Xq9!vT2#pLm"}});
+    emu.patch_json(&path, &profile).await.expect(204);
+    // An unknown property is still refused.
+    emu.patch_json(&path, &json!({"jobTitel": "typo"}))
+        .await
+        .expect_error(400, "Request_BadRequest");
+}
+
+#[tokio::test]
 async fn synced_user_refuses_enable_and_password_changes() {
     let emu = Emu::start().await;
     let path = format!("/users/{}", upn("GradyA"));

@@ -23,6 +23,35 @@ pub enum RiskLevel {
     Unknown,
 }
 
+impl RiskLevel {
+    /// Graph's spelling (`high`, `none`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::Hidden => "hidden",
+            RiskLevel::None => "none",
+            RiskLevel::Unknown => "unknown",
+        }
+    }
+}
+
+impl RiskState {
+    /// Graph's spelling (`atRisk`, `dismissed`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskState::None => "none",
+            RiskState::ConfirmedSafe => "confirmedSafe",
+            RiskState::Remediated => "remediated",
+            RiskState::Dismissed => "dismissed",
+            RiskState::AtRisk => "atRisk",
+            RiskState::ConfirmedCompromised => "confirmedCompromised",
+            RiskState::Unknown => "unknown",
+        }
+    }
+}
+
 /// Risk state of a user or detection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -111,12 +111,11 @@ pub fn referenced_properties(expr: &Expr) -> Vec<String> {
 
 fn collect_properties(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
     let operand = |operand: &Operand, bound: &Vec<String>, out: &mut Vec<String>| {
-        if let Operand::Path(path) | Operand::Count(path) = operand {
-            if let Some(first) = path.first() {
-                if !bound.contains(first) {
-                    out.push(first.clone());
-                }
-            }
+        if let Operand::Path(path) | Operand::Count(path) = operand
+            && let Some(first) = path.first()
+            && !bound.contains(first)
+        {
+            out.push(first.clone());
         }
     };
     match expr {
@@ -142,10 +141,10 @@ fn collect_properties(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String
             body,
             ..
         } => {
-            if let Some(first) = path.first() {
-                if !bound.contains(first) {
-                    out.push(first.clone());
-                }
+            if let Some(first) = path.first()
+                && !bound.contains(first)
+            {
+                out.push(first.clone());
             }
             bound.push(variable.clone());
             collect_properties(body, bound, out);
@@ -434,17 +433,17 @@ impl Parser {
             return Ok(inner);
         }
         // Function call or lambda.
-        if let Some(Token::Identifier(name, _)) = self.peek().cloned() {
-            if matches!(self.tokens.get(self.position + 1), Some(Token::Open(_))) {
-                if let Some(path) = name
-                    .strip_suffix("/any")
-                    .map(|p| (p, Quantifier::Any))
-                    .or_else(|| name.strip_suffix("/all").map(|p| (p, Quantifier::All)))
-                {
-                    return self.lambda(path.0, path.1);
-                }
-                return self.function(&name);
+        if let Some(Token::Identifier(name, _)) = self.peek().cloned()
+            && matches!(self.tokens.get(self.position + 1), Some(Token::Open(_)))
+        {
+            if let Some(path) = name
+                .strip_suffix("/any")
+                .map(|p| (p, Quantifier::Any))
+                .or_else(|| name.strip_suffix("/all").map(|p| (p, Quantifier::All)))
+            {
+                return self.lambda(path.0, path.1);
             }
+            return self.function(&name);
         }
         let left = self.operand()?;
         let op = match self.next() {
