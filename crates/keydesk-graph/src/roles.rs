@@ -56,8 +56,10 @@ impl GraphClient {
         &self,
         filter: Option<Filter>,
     ) -> Result<Vec<UnifiedRoleDefinition>> {
+        // `isPrivileged` is only in beta's unifiedRoleDefinition; v1.0 leaves it out.
         let query = filter.map_or_else(Query::default, |filter| Query::default().filter(filter));
-        self.collect_query("roleManagement/directory/roleDefinitions", &query)
+        self.beta()
+            .collect_query("roleManagement/directory/roleDefinitions", &query)
             .await
     }
 

@@ -148,23 +148,43 @@ pub async fn password_reset_user(
             StepStatus::Done,
         );
     } else {
-        let reset = ops
+        match ops
             .graph
             .reset_password_via_methods(&user.id, Some(&password))
-            .await?;
-        if !reset.operation.status.is_terminal()
-            || reset.operation.status != keydesk_graph::model::OperationStatus::Succeeded
+            .await
         {
-            return Err(Error::refused(
-                format!("Graph's password reset operation for {upn} did not succeed"),
-                "check the user's audit log; nothing was delivered",
-            ));
+            Ok(reset)
+                if reset.operation.status == keydesk_graph::model::OperationStatus::Succeeded =>
+            {
+                report.step(
+                    "reset",
+                    "reset through the authentication methods API (operation succeeded)",
+                    StepStatus::Done,
+                );
+            }
+            Ok(_) => {
+                return Err(Error::refused(
+                    format!("Graph's password reset operation for {upn} did not succeed"),
+                    "check the user's audit log; nothing was delivered",
+                ));
+            }
+            // Graph documents the methods API reset as delegated-only, so an app may be refused.
+            // passwordProfile then works if the app's service principal holds Privileged
+            // Authentication Administrator (Graph answers 403 otherwise, and nothing changed).
+            Err(keydesk_graph::Error::Graph(error)) if matches!(error.status, 400 | 403) => {
+                let code = error.code.clone().unwrap_or_else(|| "refused".into());
+                report.step("reset", format!("the authentication methods API refused an app-only reset ({code}); falling back to passwordProfile"), StepStatus::Skipped);
+                ops.graph
+                    .set_password_profile(&user.id, &password, true)
+                    .await?;
+                report.step(
+                    "reset",
+                    "passwordProfile set; change required at next sign-in",
+                    StepStatus::Done,
+                );
+            }
+            Err(error) => return Err(error.into()),
         }
-        report.step(
-            "reset",
-            "reset through the authentication methods API (operation succeeded)",
-            StepStatus::Done,
-        );
     }
     if options.revoke_sessions {
         revoke(ops, user, &mut report).await?;

@@ -56,6 +56,9 @@ pub struct ProfileUpdate {
 /// Properties Entra still lets the cloud change on a user mastered in on-premises AD.
 const CLOUD_WRITABLE_WHEN_SYNCED: &[&str] = &["usageLocation"];
 
+/// Most users a search returns.
+pub const SEARCH_LIMIT: usize = 1000;
+
 /// `show_user`: the profile, manager, directory roles (privileged ones marked), groups,
 /// authentication methods summary and risk state of one user.
 pub async fn show_user(ops: &Ops, query: &str) -> Result<Report> {
@@ -112,7 +115,7 @@ pub async fn show_user(ops: &Ops, query: &str) -> Result<Report> {
         summary.push_str(&format!("; privileged: {}", privileged.join(", ")));
     }
     if let Some(groups) = &groups {
-        summary.push_str(&format!("; {} groups", groups.len()));
+        summary.push_str(&format!("; {}", counted(groups.len(), "group")));
     }
     report.summary = format!("{summary}.");
     if user.is_synced() {
@@ -194,6 +197,15 @@ pub fn profile_json(user: &User) -> Value {
     })
 }
 
+/// "1 group", "3 groups".
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 /// RFC 3339, as Graph writes timestamps.
 pub(crate) fn timestamp(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -242,10 +254,13 @@ pub async fn search_users(ops: &Ops, criteria: &SearchCriteria) -> Result<Report
             "give a name, department, job title or account status to search for".into(),
         ));
     };
-    let mut users = ops
+    let query = resolve::users_query(Some(filter), HELPDESK_USER_SELECT);
+    let mut users: Vec<User> = ops
         .graph
-        .list_users(&resolve::users_query(Some(filter), HELPDESK_USER_SELECT))
+        .collect_limited("users", &query, SEARCH_LIMIT + 1)
         .await?;
+    let truncated = users.len() > SEARCH_LIMIT;
+    users.truncate(SEARCH_LIMIT);
     users.sort_by_key(|u| {
         (
             u.display_name.clone().unwrap_or_default().to_lowercase(),
@@ -270,7 +285,12 @@ pub async fn search_users(ops: &Ops, criteria: &SearchCriteria) -> Result<Report
         });
     }
     let mut report = Report::new("search_users", None);
-    report.summary = format!("{} users {}.", users.len(), described.join(", "));
+    if truncated {
+        report.note(format!(
+            "Only the first {SEARCH_LIMIT} matches are listed; narrow the search."
+        ));
+    }
+    report.summary = format!("{} {}.", counted(users.len(), "user"), described.join(", "));
     report.details = json!({
         "count": users.len(),
         "users": users.iter().map(|u| json!({

@@ -8,11 +8,12 @@
 //! management are out of scope.
 
 use keydesk_graph::Query;
-use keydesk_graph::model::{DirectoryObjectKind, Group, User};
+use keydesk_graph::model::{DirectoryObject, DirectoryObjectKind, Group, User};
 use keydesk_graph::odata::segment;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::directory::counted;
 use crate::report::{Outcome, Report, StepStatus};
 use crate::{Error, Mode, Ops, Result, resolve};
 
@@ -26,6 +27,9 @@ const MEMBER_SELECT: &[&str] = &[
     "jobTitle",
     "accountEnabled",
 ];
+
+/// Most members listed for one group.
+pub const MEMBER_LIMIT: usize = 5000;
 
 /// How many times a membership change is read back before keydesk reports it as not yet visible.
 const VERIFY_ATTEMPTS: u32 = 3;
@@ -435,9 +439,13 @@ pub async fn list_group_members(ops: &Ops, group: &str) -> Result<Report> {
     let users_query = Query::default()
         .select(MEMBER_SELECT.iter().copied())
         .top(999);
+    let members_path = format!("groups/{}/members", segment(&group.id));
+    let members_query = Query::default().top(999);
     let (users, all) = futures::try_join!(
-        ops.graph.collect_query::<User>(&users_path, &users_query),
-        ops.graph.group_members(&group.id),
+        ops.graph
+            .collect_limited::<User>(&users_path, &users_query, MEMBER_LIMIT),
+        ops.graph
+            .collect_limited::<DirectoryObject>(&members_path, &members_query, MEMBER_LIMIT),
     )?;
     let mut members: Vec<MemberSummary> = users
         .iter()
@@ -460,11 +468,11 @@ pub async fn list_group_members(ops: &Ops, group: &str) -> Result<Report> {
     let name = group_name(&group);
     let mut report = Report::new("list_group_members", None);
     report.summary = format!(
-        "\"{name}\" has {} user members{}.",
-        members.len(),
+        "\"{name}\" has {}{}.",
+        counted(members.len(), "user member"),
         match nested.len() {
             0 => String::new(),
-            n => format!(" and {n} nested groups"),
+            n => format!(" and {}", counted(n, "nested group")),
         }
     );
     if group.is_dynamic() {
@@ -475,6 +483,9 @@ pub async fn list_group_members(ops: &Ops, group: &str) -> Result<Report> {
                 .as_deref()
                 .unwrap_or("rule not readable")
         ));
+    }
+    if users.len() >= MEMBER_LIMIT || all.len() >= MEMBER_LIMIT {
+        report.note(format!("Only the first {MEMBER_LIMIT} members are listed."));
     }
     if others > 0 {
         report.note(format!(
@@ -516,8 +527,8 @@ pub async fn list_user_groups(ops: &Ops, user: &str) -> Result<Report> {
     let mut report = Report::new("list_user_groups", Some(&upn));
     let nested = groups.len().saturating_sub(direct.len());
     report.summary = format!(
-        "{upn} is in {} groups{}.",
-        groups.len(),
+        "{upn} is in {}{}.",
+        counted(groups.len(), "group"),
         match nested {
             0 => String::new(),
             n => format!(" ({n} through nesting)"),

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::directory::timestamp;
+use crate::directory::{counted, timestamp};
 use crate::report::{Outcome, Report};
 use crate::{Error, Ops, Result, resolve};
 
@@ -186,8 +186,8 @@ pub async fn list_locked_accounts(
     let scope = department.map(|d| format!(" in {d}")).unwrap_or_default();
     report.outcome = Outcome::Info;
     report.summary = format!(
-        "{} locked accounts{scope}: {disabled_count} disabled, {lockout_count} with smart lockout in the last {window_hours} h.",
-        accounts.len()
+        "{}{scope}: {disabled_count} disabled, {lockout_count} with smart lockout in the last {window_hours} h.",
+        counted(accounts.len(), "locked account")
     );
     if lockout_count > 0 {
         report.note("Smart lockout has no unlock API: it clears by itself after the lockout period. keydesk unlock explains the options (wait, reset the password, or a Temporary Access Pass).");

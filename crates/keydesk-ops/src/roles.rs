@@ -15,6 +15,7 @@ use keydesk_graph::model::{
 use serde::Serialize;
 use serde_json::json;
 
+use crate::directory::counted;
 use crate::report::{Outcome, Report};
 use crate::{Ops, Result};
 
@@ -449,8 +450,8 @@ pub async fn discover_roles(ops: &Ops) -> Result<Report> {
     report.outcome = Outcome::Info;
     let privileged = discovery.roles.iter().filter(|r| r.privileged).count();
     report.summary = format!(
-        "{} activated directory roles ({privileged} privileged). Privileged resets: {}. Everyday helpdesk: {}.",
-        discovery.roles.len(),
+        "{} ({privileged} privileged). Privileged resets: {}. Everyday helpdesk: {}.",
+        counted(discovery.roles.len(), "activated directory role"),
         people(&discovery.approvers.privileged),
         people(&discovery.approvers.helpdesk),
     );
@@ -461,21 +462,16 @@ pub async fn discover_roles(ops: &Ops) -> Result<Report> {
     if discovery.approvers.helpdesk_group_id.is_none() {
         report.note(format!("There is no \"{HELPDESK_GROUP}\" group; everyday approvals fall to Helpdesk Administrators."));
     }
-    let apps: Vec<String> = discovery
-        .roles
+    let mut apps: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for role in &discovery.roles {
+        for app in role.members.iter().filter(|m| m.kind == "servicePrincipal") {
+            let name = app.display_name.clone().unwrap_or_else(|| app.id.clone());
+            apps.entry(name).or_default().push(&role.name);
+        }
+    }
+    let apps: Vec<String> = apps
         .iter()
-        .flat_map(|role| {
-            role.members
-                .iter()
-                .filter(|m| m.kind == "servicePrincipal")
-                .map(move |m| {
-                    format!(
-                        "{} ({})",
-                        m.display_name.as_deref().unwrap_or(&m.id),
-                        role.name
-                    )
-                })
-        })
+        .map(|(app, roles)| format!("{app} ({})", roles.join(", ")))
         .collect();
     if !apps.is_empty() {
         report.note(format!(

@@ -428,7 +428,9 @@ fn update(request: &GraphRequest<'_>, id: &str) -> GraphResult {
             target.clone(),
         );
     }
-    if changes.iter().any(|c| c.display_name != "accountEnabled") {
+    // Every PATCH is audited, a no-op one included, as Entra's Core Directory does.
+    let other_changes = changes.iter().any(|c| c.display_name != "accountEnabled");
+    if other_changes || (!enabled_changed && !password_reset) {
         tenant.audit(
             now,
             &who,

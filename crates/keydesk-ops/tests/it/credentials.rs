@@ -70,6 +70,8 @@ async fn john_smith_password_goes_to_his_manager_and_nowhere_else() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' subscribers may have cached "not interested" for these call sites.
+    tracing::callsite::rebuild_interest_cache();
 
     let world = World::start().await;
     let report = password_reset(

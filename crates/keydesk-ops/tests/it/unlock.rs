@@ -165,3 +165,97 @@ async fn bulk_unlock_enables_each_disabled_user_once() {
     });
     assert_eq!(enables, disabled.len());
 }
+
+/// The client survives a throttled, faulty, slow emulator: 10,000 disabled users, 5% injected
+/// 503s, 5% synthetic 429 storms, real write and RU budgets (windows compressed 100x), latency.
+/// Every user ends enabled and verified, and each is written exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_unlock_of_ten_thousand_survives_faults_and_throttling() {
+    use keydesk_graph_emu::{SeedConfig, SimulationConfig, ThrottleConfig};
+    const USERS: usize = 10_000;
+    let world = World::start_with(
+        SeedConfig {
+            background_users: USERS + 300,
+            ..SeedConfig::default()
+        },
+        SimulationConfig::default(),
+    )
+    .await;
+    // Disable 10,000 cloud users through the emulator's state import (the tenant "as found").
+    let mut state = world.emulator.export();
+    let mut targets = Vec::new();
+    for record in state.users.values_mut().skip(40) {
+        if targets.len() == USERS {
+            break;
+        }
+        if record.user.on_premises_sync_enabled != Some(true) {
+            record.user.account_enabled = false;
+            targets.push(record.user.user_principal_name.clone());
+        }
+    }
+    let audits_before = state.directory_audits.len();
+    let http = reqwest::Client::new();
+    let imported = http
+        .put(format!("{}/_emulator/state", world.running.base_url))
+        .json(&state)
+        .send()
+        .await
+        .expect("import");
+    assert!(imported.status().is_success());
+    let simulation = SimulationConfig {
+        latency_ms: 2,
+        error_rate: 0.05,
+        error_status: 503,
+        throttle_storm_rate: 0.05,
+        throttle: ThrottleConfig {
+            enabled: true,
+            time_scale: 0.01,
+            ..ThrottleConfig::default()
+        },
+        ..SimulationConfig::default()
+    };
+    world.emulator.set_simulation(simulation);
+
+    let report = bulk_unlock(&world.ops, &targets, &to_manager(), Mode::Execute, &Quiet)
+        .await
+        .expect("bulk unlock finishes");
+    assert_eq!(
+        report.enabled,
+        USERS,
+        "failed: {:?}",
+        report
+            .items
+            .iter()
+            .filter(|i| i.outcome != Outcome::Done)
+            .take(5)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(report.failed, 0);
+    let stats = world.ops.graph.stats();
+    assert!(
+        stats.retries > 0 && stats.throttled > 0,
+        "faults and throttling were exercised: {stats:?}"
+    );
+
+    world.emulator.set_simulation(SimulationConfig::default());
+    let (enabled, writes_per_user) = world.emulator.with_tenant(|t| {
+        let enabled = targets
+            .iter()
+            .filter(|u| t.user(u).is_ok_and(|r| r.user.account_enabled))
+            .count();
+        let mut writes: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for audit in &t.directory_audits[audits_before..] {
+            for target in &audit.target_resources {
+                *writes.entry(target.id.as_str()).or_default() += 1;
+            }
+        }
+        let max = writes.values().copied().max().unwrap_or(0);
+        (enabled, (writes.len(), max))
+    });
+    assert_eq!(enabled, USERS, "every user is enabled in the tenant");
+    assert_eq!(
+        writes_per_user,
+        (USERS, 1),
+        "each user written exactly once (users written, most writes to one user)"
+    );
+}
