@@ -39,7 +39,7 @@ pub struct DeliveryArgs {
 }
 
 impl DeliveryArgs {
-    fn delivery(&self) -> Delivery {
+    pub(crate) fn delivery(&self) -> Delivery {
         match (&self.deliver_to, self.reveal, &self.sms) {
             (_, true, _) => Delivery::Reveal,
             (_, _, Some(phone)) => Delivery::Sms(phone.clone()),
@@ -101,7 +101,7 @@ fn ops_for(tenant: &Tenant, common: &Common) -> anyhow::Result<Ops> {
 }
 
 /// Runs a write: plan first unless `--yes`, ask, then execute.
-async fn write<F, Fut>(common: &Common, run: F) -> Result<Report, keydesk_ops::Error>
+pub(crate) async fn write<F, Fut>(common: &Common, run: F) -> Result<Report, keydesk_ops::Error>
 where
     F: Fn(Mode) -> Fut,
     Fut: std::future::Future<Output = Result<Report, keydesk_ops::Error>>,
@@ -249,6 +249,13 @@ pub async fn run(tenant: &Tenant, common: &Common, command: Command) -> anyhow::
             })
             .await
         }
+        Command::User(command) => crate::directory_cmd::user(&ops, common, command).await?,
+        Command::Group(command) => crate::directory_cmd::group(&ops, common, command).await,
+        Command::Roles => keydesk_ops::roles::discover_roles(&ops).await,
+        Command::Locked { department, hours } => {
+            keydesk_ops::locked::list_locked_accounts(&ops, department.as_deref(), hours).await
+        }
+        Command::Doctor => keydesk_ops::doctor::doctor(&ops).await,
         Command::Emulator(_) | Command::Demo(_) => anyhow::bail!("not a tenant command"),
     };
     Ok(match result {

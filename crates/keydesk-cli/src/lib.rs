@@ -4,6 +4,7 @@
 //! configured one, or the embedded emulator) and renders results.
 
 mod commands;
+mod directory_cmd;
 mod emulator_cmd;
 mod home;
 mod render;
@@ -63,6 +64,24 @@ pub enum Command {
     Revoke { user: String },
     /// Disable an account and revoke its sessions.
     Disable { user: String },
+    /// Users: show, search, create, update, photo.
+    #[command(subcommand)]
+    User(directory_cmd::UserCommand),
+    /// Groups: members, add, remove, check, of.
+    #[command(subcommand)]
+    Group(directory_cmd::GroupCommand),
+    /// Directory roles, their members, and the approvers keydesk infers.
+    Roles,
+    /// Disabled and recently smart-locked accounts.
+    Locked {
+        #[arg(long)]
+        department: Option<String>,
+        /// How far back to look for lockouts, in hours.
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+    },
+    /// Which actions will work with the app's permissions and the tenant's licences.
+    Doctor,
     /// Serve the offline Graph emulator with the Contoso demo tenant.
     Emulator(emulator_cmd::EmulatorArgs),
     /// Manage the embedded demo tenant.

@@ -37,6 +37,9 @@ pub fn report(report: &Report, json_output: bool) -> u8 {
         };
         let _ = writeln!(out, "  {mark} {:<16} {}", step.action, step.detail);
     }
+    if matches!(report.outcome, Outcome::Info) {
+        details(&mut out, &report.details, 1);
+    }
     for verified in &report.verified {
         let _ = writeln!(out, "  verified: {verified}");
     }
@@ -52,6 +55,135 @@ pub fn report(report: &Report, json_output: bool) -> u8 {
         let _ = writeln!(out, "  ┌{line}┐\n  │  {}  │\n  └{line}┘", secret.expose());
     }
     code
+}
+
+/// Scalars of a JSON value as text.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => Some(String::new()),
+        Value::Bool(b) => Some(if *b { "yes".into() } else { "no".into() }),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => Some(
+            items
+                .iter()
+                .filter_map(scalar)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => None,
+    }
+}
+
+/// Operation details for people: fields as `key: value`, lists of records as aligned tables.
+fn details(out: &mut impl Write, value: &Value, depth: usize) {
+    let indent = "  ".repeat(depth);
+    let Value::Object(map) = value else {
+        return;
+    };
+    for (key, field) in map {
+        if let Some(text) = scalar(field) {
+            if !text.is_empty() {
+                let _ = writeln!(out, "{indent}{key}: {text}");
+            }
+            continue;
+        }
+        match field {
+            Value::Object(_) if depth < 3 => {
+                let _ = writeln!(out, "{indent}{key}:");
+                details(out, field, depth + 1);
+            }
+            Value::Array(rows) if rows.iter().all(Value::is_object) && !rows.is_empty() => {
+                let _ = writeln!(out, "{indent}{key}:");
+                table(out, rows, &format!("{indent}  "));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn table(out: &mut impl Write, rows: &[Value], indent: &str) {
+    // Meaningful columns first; object ids only when there is room.
+    const PREFERRED: &[&str] = &[
+        "userPrincipalName",
+        "action",
+        "displayName",
+        "name",
+        "status",
+        "reason",
+        "kind",
+        "role",
+        "department",
+        "jobTitle",
+        "lastEvent",
+        "accountEnabled",
+        "missing",
+        "grant",
+    ];
+    let mut available: Vec<String> = Vec::new();
+    for row in rows {
+        if let Value::Object(map) = row {
+            for (key, field) in map {
+                if scalar(field).is_some() && !available.contains(key) {
+                    available.push(key.clone());
+                }
+            }
+        }
+    }
+    let rank = |key: &String| {
+        PREFERRED
+            .iter()
+            .position(|p| p == key)
+            .unwrap_or(if key == "id" {
+                usize::MAX
+            } else {
+                PREFERRED.len()
+            })
+    };
+    available.sort_by_key(rank);
+    let columns: Vec<String> = available.into_iter().take(6).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|c| {
+                    let text = row.get(c).and_then(scalar).unwrap_or_default();
+                    if text.chars().count() > 48 {
+                        format!("{}…", text.chars().take(47).collect::<String>())
+                    } else {
+                        text
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([c.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |values: &[String]| -> String {
+        values
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(out, "{indent}{}", line(&columns));
+    for row in &cells {
+        let _ = writeln!(out, "{indent}{}", line(row));
+    }
 }
 
 pub fn print_json(value: &Value) {

@@ -258,7 +258,7 @@ impl Scenes<'_> {
                 display_name: Some("All-Engineering".to_owned()),
                 kind: "Group".to_owned(),
                 user_principal_name: None,
-                group_type: Some("unifiedGroup".to_owned()),
+                group_type: Some("unifiedGroups".to_owned()),
                 modified_properties: vec![prop("Group.DisplayName", "", "\"All-Engineering\"")],
             };
             group.modified_properties.push(prop(

@@ -403,10 +403,7 @@ const NOT_SERVED: &[(&str, &str)] = &[
 
 /// Violations that come from the demo tenant's seed data (`src/seed/`, owned elsewhere), each
 /// with what is wrong; tolerated here so the rest of the check can run. Keep this list short.
-const KNOWN_SEED_DEFECTS: &[(&str, &str)] = &[(
-    "groupType: \"unifiedGroup\" is not one of",
-    "seed/scenarios.rs writes targetResources[].groupType \"unifiedGroup\"; Graph's enum value is \"unifiedGroups\"",
-)];
+const KNOWN_SEED_DEFECTS: &[(&str, &str)] = &[];
 
 struct Run<'a> {
     emu: &'a Emu,
