@@ -78,7 +78,8 @@ impl World {
         body["value"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Simulates a sign-in attempt; returns its error code.
+    /// Simulates a sign-in attempt; returns its error code (used by the `secrets` test binary).
+    #[allow(dead_code)]
     pub async fn sign_in(&self, nick: &str, password: &str, ip: &str) -> i64 {
         let body: Value = self
             .http
