@@ -20,4 +20,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 cargo build --quiet --bin keydesk
-KEYDESK_BIN="$PWD/target/debug/keydesk" .venv/bin/python -m pytest -q tests/python
+KEYDESK_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/keydesk" .venv/bin/python -m pytest -q tests/python
