@@ -11,6 +11,16 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== PostgreSQL for the storage tests"
+if [ -z "${KEYDESK_TEST_POSTGRES_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+  KEYDESK_TEST_POSTGRES_URL="$(bash scripts/postgres.sh | tail -n 1)"
+  export KEYDESK_TEST_POSTGRES_URL
+fi
+if [ -z "${KEYDESK_TEST_POSTGRES_URL:-}" ] && [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL is required in CI (scripts/postgres.sh could not start it)" >&2
+  exit 1
+fi
+
 echo "== cargo test"
 cargo test --workspace
 
