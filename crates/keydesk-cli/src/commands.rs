@@ -100,49 +100,64 @@ fn ops_for(tenant: &Tenant, common: &Common) -> anyhow::Result<Ops> {
     Ok(Ops::new(tenant.graph.clone(), settings, actor))
 }
 
-/// Runs a write: plan first unless `--yes`, ask, then execute.
-pub(crate) async fn write<F, Fut>(common: &Common, run: F) -> Result<Report, keydesk_ops::Error>
+/// Runs a change: plan (a dry run), confirm unless `--yes`, record the intent in the audit log
+/// (nothing executes if that fails), execute, record the outcome.
+pub(crate) async fn write<F, Fut>(
+    common: &Common,
+    guard: &Guard<'_>,
+    run: F,
+) -> Result<Report, keydesk_ops::Error>
 where
     F: Fn(Mode) -> Fut,
     Fut: std::future::Future<Output = Result<Report, keydesk_ops::Error>>,
 {
-    if common.dry_run {
-        return run(Mode::DryRun).await;
-    }
-    if common.yes {
-        return run(Mode::Execute).await;
-    }
     let plan = run(Mode::DryRun).await?;
-    if !matches!(plan.outcome, keydesk_ops::Outcome::Planned) {
+    if common.dry_run || !matches!(plan.outcome, keydesk_ops::Outcome::Planned) {
         return Ok(plan);
     }
-    if !std::io::stdin().is_terminal() {
-        return Err(keydesk_ops::Error::refused(
-            "keydesk changes a tenant only after confirmation",
-            "add --yes to confirm, or --dry-run to see the plan",
-        ));
+    if !common.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(keydesk_ops::Error::refused(
+                "keydesk changes a tenant only after confirmation",
+                "add --yes to confirm, or --dry-run to see the plan",
+            ));
+        }
+        eprintln!("{}", plan.summary);
+        for step in &plan.steps {
+            eprintln!("  · {:<16} {}", step.action, step.detail);
+        }
+        eprint!("Proceed? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err(keydesk_ops::Error::refused(
+                "cancelled by the operator",
+                "nothing was changed",
+            ));
+        }
     }
-    eprintln!("{}", plan.summary);
-    for step in &plan.steps {
-        eprintln!("  · {:<16} {}", step.action, step.detail);
-    }
-    eprint!("Proceed? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        run(Mode::Execute).await
-    } else {
-        Err(keydesk_ops::Error::refused(
-            "cancelled by the operator",
-            "nothing was changed",
-        ))
-    }
+    let intent = crate::audit_cmd::intent(guard.store, guard.ops, &plan).await?;
+    let result = run(Mode::Execute).await;
+    crate::audit_cmd::outcome(guard.store, &intent, &result).await;
+    result
+}
+
+/// What a change needs besides the operation: the audit log and who is acting.
+pub(crate) struct Guard<'a> {
+    pub store: &'a dyn keydesk_audit::AuditStore,
+    pub ops: &'a Ops,
 }
 
 /// Runs a tenant command and returns the exit code.
-pub async fn run(tenant: &Tenant, common: &Common, command: Command) -> anyhow::Result<u8> {
+pub async fn run(
+    tenant: &Tenant,
+    store: &dyn keydesk_audit::AuditStore,
+    common: &Common,
+    command: Command,
+) -> anyhow::Result<u8> {
     let ops = ops_for(tenant, common)?;
+    let guard = Guard { store, ops: &ops };
     let json = common.json;
     if tenant.is_demo() && !json {
         eprintln!(
@@ -185,13 +200,13 @@ pub async fn run(tenant: &Tenant, common: &Common, command: Command) -> anyhow::
                 report
             }),
         Command::Unlock(args) => match &args.from_file {
-            Some(path) => return bulk(&ops, common, path, &args.delivery).await,
+            Some(path) => return bulk(&ops, &guard, common, path, &args.delivery).await,
             None => {
                 let user = args.user.clone().unwrap_or_default();
                 let options = UnlockOptions {
                     delivery: args.delivery.delivery(),
                 };
-                write(common, |mode| {
+                write(common, &guard, |mode| {
                     unlock::unlock_account(&ops, &user, &options, mode)
                 })
                 .await
@@ -202,7 +217,7 @@ pub async fn run(tenant: &Tenant, common: &Common, command: Command) -> anyhow::
                 delivery: args.delivery.delivery(),
                 revoke_sessions: args.revoke_sessions,
             };
-            write(common, |mode| {
+            write(common, &guard, |mode| {
                 credentials::password_reset(&ops, &args.user, &options, mode)
             })
             .await
@@ -215,7 +230,7 @@ pub async fn run(tenant: &Tenant, common: &Common, command: Command) -> anyhow::
                     delivery: args.delivery.delivery(),
                 }),
             };
-            write(common, |mode| {
+            write(common, &guard, |mode| {
                 credentials::mfa_reset(&ops, &args.user, &options, mode)
             })
             .await
@@ -226,37 +241,42 @@ pub async fn run(tenant: &Tenant, common: &Common, command: Command) -> anyhow::
                 usable_once: args.once,
                 delivery: args.delivery.delivery(),
             };
-            write(common, |mode| {
+            write(common, &guard, |mode| {
                 credentials::issue_tap(&ops, &args.user, &options, mode)
             })
             .await
         }
         Command::Unblock { user } => {
-            write(common, |mode| {
+            write(common, &guard, |mode| {
                 credentials::unblock_signin(&ops, &user, mode)
             })
             .await
         }
         Command::Revoke { user } => {
-            write(common, |mode| {
+            write(common, &guard, |mode| {
                 credentials::revoke_sessions(&ops, &user, mode)
             })
             .await
         }
         Command::Disable { user } => {
-            write(common, |mode| {
+            write(common, &guard, |mode| {
                 credentials::disable_account(&ops, &user, mode)
             })
             .await
         }
-        Command::User(command) => crate::directory_cmd::user(&ops, common, command).await?,
-        Command::Group(command) => crate::directory_cmd::group(&ops, common, command).await,
+        Command::User(command) => crate::directory_cmd::user(&ops, &guard, common, command).await?,
+        Command::Group(command) => crate::directory_cmd::group(&ops, &guard, common, command).await,
+        Command::History { user, days } => {
+            return crate::audit_cmd::history(store, &ops, &user, days, json).await;
+        }
         Command::Roles => keydesk_ops::roles::discover_roles(&ops).await,
         Command::Locked { department, hours } => {
             keydesk_ops::locked::list_locked_accounts(&ops, department.as_deref(), hours).await
         }
         Command::Doctor => keydesk_ops::doctor::doctor(&ops).await,
-        Command::Emulator(_) | Command::Demo(_) => anyhow::bail!("not a tenant command"),
+        Command::Emulator(_) | Command::Demo(_) | Command::Audit(_) => {
+            anyhow::bail!("not a tenant command")
+        }
     };
     Ok(match result {
         Ok(report) => render::report(&report, json),
@@ -278,6 +298,7 @@ impl Progress for Bar {
 
 async fn bulk(
     ops: &Ops,
+    guard: &Guard<'_>,
     common: &Common,
     path: &std::path::Path,
     delivery: &DeliveryArgs,
@@ -318,7 +339,48 @@ async fn bulk(
     let options = UnlockOptions {
         delivery: delivery.delivery(),
     };
-    let report = match unlock::bulk_unlock(ops, &inputs, &options, mode, &progress).await {
+    let intent = if mode == Mode::Execute {
+        let mut plan = Report::new("unlock_account", None);
+        plan.summary = format!(
+            "bulk unlock of {} users from {}",
+            inputs.len(),
+            path.display()
+        );
+        plan.details = serde_json::json!({"users": inputs});
+        plan.step(
+            "bulk_unlock",
+            format!("{} users", inputs.len()),
+            keydesk_ops::StepStatus::Planned,
+        );
+        match crate::audit_cmd::intent(guard.store, ops, &plan).await {
+            Ok(intent) => Some(intent),
+            Err(error) => return Ok(render::error(&error, common.json)),
+        }
+    } else {
+        None
+    };
+    let result = unlock::bulk_unlock(ops, &inputs, &options, mode, &progress).await;
+    if let Some(intent) = &intent {
+        let summary = result.as_ref().map(|r| {
+            let mut report = Report::new("unlock_account", None);
+            report.outcome = if r.failed > 0 {
+                keydesk_ops::Outcome::Failed
+            } else {
+                keydesk_ops::Outcome::Done
+            };
+            report.summary = format!(
+                "{} re-enabled, {} needed nothing, {} refused, {} failed",
+                r.enabled, r.already_fine, r.refused, r.failed
+            );
+            report
+        });
+        let summary = match summary {
+            Ok(report) => Ok(report),
+            Err(error) => Err(keydesk_ops::Error::Delivery(error.to_string())),
+        };
+        crate::audit_cmd::outcome(guard.store, intent, &summary).await;
+    }
+    let report = match result {
         Ok(report) => report,
         Err(error) => return Ok(render::error(&error, common.json)),
     };

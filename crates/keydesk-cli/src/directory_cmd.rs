@@ -5,7 +5,7 @@ use keydesk_ops::directory::{self, NewUserRequest, ProfileUpdate, SearchCriteria
 use keydesk_ops::{Ops, Report};
 
 use crate::Common;
-use crate::commands::{DeliveryArgs, write};
+use crate::commands::{DeliveryArgs, Guard, write};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
@@ -97,8 +97,9 @@ pub enum GroupCommand {
     Of { user: String },
 }
 
-pub async fn user(
+pub(crate) async fn user(
     ops: &Ops,
+    guard: &Guard<'_>,
     common: &Common,
     command: UserCommand,
 ) -> anyhow::Result<Result<Report, keydesk_ops::Error>> {
@@ -139,7 +140,7 @@ pub async fn user(
                 ..NewUserRequest::default()
             };
             let delivery = args.delivery.delivery();
-            write(common, |mode| {
+            write(common, guard, |mode| {
                 directory::create_user(ops, &request, &delivery, mode)
             })
             .await
@@ -154,7 +155,7 @@ pub async fn user(
                 business_phones: args.phone.clone().map(|p| vec![p]),
                 ..ProfileUpdate::default()
             };
-            write(common, |mode| {
+            write(common, guard, |mode| {
                 directory::update_user_profile(ops, &args.user, &update, mode)
             })
             .await
@@ -163,7 +164,7 @@ pub async fn user(
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let declared = file.display().to_string();
-            write(common, |mode| {
+            write(common, guard, |mode| {
                 directory::update_photo(ops, &user, bytes.clone(), &declared, mode)
             })
             .await
@@ -171,8 +172,9 @@ pub async fn user(
     })
 }
 
-pub async fn group(
+pub(crate) async fn group(
     ops: &Ops,
+    guard: &Guard<'_>,
     common: &Common,
     command: GroupCommand,
 ) -> Result<Report, keydesk_ops::Error> {
@@ -180,13 +182,13 @@ pub async fn group(
     match command {
         GroupCommand::Members { group } => groups::list_group_members(ops, &group).await,
         GroupCommand::Add { user, group } => {
-            write(common, |mode| {
+            write(common, guard, |mode| {
                 groups::grant_access(ops, &user, &group, mode)
             })
             .await
         }
         GroupCommand::Remove { user, group } => {
-            write(common, |mode| {
+            write(common, guard, |mode| {
                 groups::remove_access(ops, &user, &group, mode)
             })
             .await

@@ -3,6 +3,7 @@
 //! Business rules live in the libraries; this crate parses arguments, picks the tenant (a
 //! configured one, or the embedded emulator) and renders results.
 
+mod audit_cmd;
 mod commands;
 mod directory_cmd;
 mod emulator_cmd;
@@ -44,6 +45,10 @@ pub struct Common {
     /// Show the plan; change nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// keydesk's state database (audit log): `postgres://...` or a SQLite path. Default: SQLite
+    /// in the data directory.
+    #[arg(long, global = true, env = "KEYDESK_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +87,15 @@ pub enum Command {
     },
     /// Which actions will work with the app's permissions and the tenant's licences.
     Doctor,
+    /// keydesk's audit log: verify the hash chain, export it.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
+    /// One timeline of what was done to and by a user: keydesk's records, directory audits, sign-ins.
+    History {
+        user: String,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// Serve the offline Graph emulator with the Contoso demo tenant.
     Emulator(emulator_cmd::EmulatorArgs),
     /// Manage the embedded demo tenant.
@@ -126,9 +140,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", home.demo_tenant_path().display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(command) => {
+            let store = audit_cmd::open(&home, cli.common.database_url.as_deref()).await?;
+            audit_cmd::run(store.as_ref(), command, cli.common.json)
+                .await
+                .map(ExitCode::from)
+        }
         command => {
+            let store = audit_cmd::open(&home, cli.common.database_url.as_deref()).await?;
             let tenant = tenant::Tenant::connect(&home).await?;
-            let result = commands::run(&tenant, &cli.common, command).await;
+            let result = commands::run(&tenant, store.as_ref(), &cli.common, command).await;
             tenant.close().await?;
             result.map(ExitCode::from)
         }

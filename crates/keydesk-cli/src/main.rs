@@ -17,6 +17,15 @@ fn main() -> ExitCode {
     match runtime.block_on(keydesk_cli::run(cli)) {
         Ok(code) => code,
         Err(error) => {
+            // A closed pipe (`keydesk audit export | head`) is not an error.
+            let broken_pipe = error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("keydesk: {error:#}");
             ExitCode::from(1)
         }

@@ -1,0 +1,273 @@
+//! keydesk's own audit trail at the edge: opening the log, wrapping every change in an intent
+//! record (written before anything executes; if it cannot be written nothing executes) and an
+//! outcome record, and the `audit verify|export` and `history` commands.
+
+use anyhow::Context;
+use keydesk_audit::{AuditEvent, AuditStore, ExportFormat, Outcome, OutcomeStatus};
+use keydesk_ops::{Ops, Report, StepStatus};
+use serde_json::json;
+
+use crate::home::Home;
+use crate::render;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain: edited, deleted, inserted or reordered records, and intents
+    /// without outcomes (interrupted actions).
+    Verify,
+    /// Export every record.
+    Export {
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
+        format: String,
+    },
+}
+
+/// Where the audit log lives: `--database-url` / `KEYDESK_DATABASE_URL`, else SQLite in the
+/// data directory.
+pub async fn open(home: &Home, database_url: Option<&str>) -> anyhow::Result<Box<dyn AuditStore>> {
+    let location = match database_url {
+        Some(url) => url.to_string(),
+        None => {
+            std::fs::create_dir_all(home.root())
+                .with_context(|| format!("creating {}", home.root().display()))?;
+            keydesk_audit::default_path(home.root())
+                .display()
+                .to_string()
+        }
+    };
+    keydesk_audit::open(&location)
+        .await
+        .context("opening the audit log")
+}
+
+/// Records the intent of a planned change; refuses (fail closed) when it cannot be written.
+pub async fn intent(
+    store: &dyn AuditStore,
+    ops: &Ops,
+    plan: &Report,
+) -> Result<keydesk_audit::AuditRecord, keydesk_ops::Error> {
+    let mut event = AuditEvent::intent(ops.actor.to_lowercase(), plan.action.clone());
+    event.target = plan.target.clone();
+    event.details = json!({
+        "plan": plan.steps.iter().map(|s| json!({"action": s.action, "detail": s.detail})).collect::<Vec<_>>(),
+        "summary": plan.summary,
+        "origin": "cli",
+    });
+    store.append(&event).await.map_err(|error| {
+        keydesk_ops::Error::refused(
+            format!(
+                "the audit log cannot record this change ({error}), so keydesk will not make it"
+            ),
+            "fix the audit database (keydesk audit verify) and try again",
+        )
+    })
+}
+
+/// Records how the change ended. A failure here leaves the intent open, which `audit verify`
+/// reports as an interrupted action.
+pub async fn outcome(
+    store: &dyn AuditStore,
+    intent: &keydesk_audit::AuditRecord,
+    result: &Result<Report, keydesk_ops::Error>,
+) {
+    let (status, summary, steps) = match result {
+        Ok(report) => {
+            let status = match report.outcome {
+                keydesk_ops::Outcome::Done | keydesk_ops::Outcome::Info => OutcomeStatus::Done,
+                keydesk_ops::Outcome::NothingToDo => OutcomeStatus::NothingToDo,
+                keydesk_ops::Outcome::Planned => OutcomeStatus::Planned,
+                keydesk_ops::Outcome::Refused => OutcomeStatus::Refused,
+                keydesk_ops::Outcome::Failed => OutcomeStatus::Failed,
+            };
+            let steps: Vec<_> = report
+                .steps
+                .iter()
+                .map(|s| json!({"action": s.action, "detail": s.detail, "status": match s.status {
+                    StepStatus::Done => "done", StepStatus::Planned => "planned", StepStatus::Skipped => "skipped", StepStatus::Failed => "failed",
+                }}))
+                .collect();
+            (
+                status,
+                report.summary.clone(),
+                json!({"steps": steps, "verified": report.verified}),
+            )
+        }
+        Err(keydesk_ops::Error::Refused { reason, .. }) => {
+            (OutcomeStatus::Refused, reason.clone(), json!({}))
+        }
+        Err(error) => (OutcomeStatus::Failed, error.to_string(), json!({})),
+    };
+    let mut event = AuditEvent::outcome_of(intent, Outcome { status, summary });
+    event.details = steps;
+    if let Err(error) = store.append(&event).await {
+        eprintln!(
+            "keydesk: warning: the outcome could not be recorded ({error}); `keydesk audit verify` will show this action as interrupted"
+        );
+    }
+}
+
+pub async fn run(
+    store: &dyn AuditStore,
+    command: AuditCommand,
+    json_output: bool,
+) -> anyhow::Result<u8> {
+    match command {
+        AuditCommand::Verify => {
+            let report = keydesk_audit::verify(store).await?;
+            if json_output {
+                render::print_json(&serde_json::to_value(&report)?);
+            } else {
+                println!(
+                    "{} records checked: {}.",
+                    report.records_checked,
+                    if report.problems.is_empty() {
+                        "the chain is intact"
+                    } else {
+                        "TAMPERING DETECTED"
+                    }
+                );
+                for problem in &report.problems {
+                    println!(
+                        "  ✗ record {}: {:?} — {}",
+                        problem.seq, problem.kind, problem.detail
+                    );
+                }
+                for open in &report.intents_without_outcome {
+                    println!("  ! interrupted: {open:?}");
+                }
+                if let Some(head) = &report.head {
+                    println!("  head: record {} {}", head.seq, head.hash);
+                }
+            }
+            Ok(if report.problems.is_empty() {
+                0
+            } else {
+                render::exit::FAILED
+            })
+        }
+        AuditCommand::Export { format } => {
+            let format: ExportFormat = format
+                .parse()
+                .map_err(|_| anyhow::anyhow!("format must be jsonl or csv"))?;
+            let mut out = std::io::stdout();
+            keydesk_audit::export(store, format, &mut out).await?;
+            Ok(0)
+        }
+    }
+}
+
+/// One timeline of what was done to and by a user: keydesk's records, the tenant's directory
+/// audits, and sign-ins.
+pub async fn history(
+    store: &dyn AuditStore,
+    ops: &Ops,
+    query: &str,
+    days: i64,
+    json_output: bool,
+) -> anyhow::Result<u8> {
+    let user = match keydesk_ops::resolve::user(&ops.graph, query).await {
+        Ok(user) => user,
+        Err(error) => return Ok(render::error(&error, json_output)),
+    };
+    let upn = keydesk_ops::resolve::upn(&user);
+    let since = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    let mut rows: Vec<(time::OffsetDateTime, serde_json::Value)> = Vec::new();
+    for record in store.for_user(&upn).await? {
+        let event = &record.event;
+        let by = if event.actor.eq_ignore_ascii_case(&upn) {
+            "by the user"
+        } else {
+            "to the user"
+        };
+        rows.push((
+            record.recorded_at,
+            json!({
+                "time": keydesk_core::diagnosis::rfc3339(record.recorded_at),
+                "source": "keydesk",
+                "what": format!("{} {:?} ({by})", event.action, event.kind).to_lowercase(),
+                "who": event.actor,
+                "result": event.outcome.as_ref().map(|o| o.summary.clone()).unwrap_or_default(),
+                "reference": format!("audit #{}", record.seq),
+            }),
+        ));
+    }
+    let audits = ops
+        .graph
+        .directory_audits(&keydesk_graph::AuditQuery::for_target(&user.id, since), 500)
+        .await?;
+    for audit in audits {
+        let Some(at) = audit.activity_date_time else {
+            continue;
+        };
+        let who = audit
+            .initiated_by
+            .as_ref()
+            .and_then(|i| {
+                i.user
+                    .as_ref()
+                    .and_then(|u| u.user_principal_name.clone())
+                    .or_else(|| i.app.as_ref().and_then(|a| a.display_name.clone()))
+            })
+            .unwrap_or_default();
+        rows.push((
+            at,
+            json!({
+                "time": keydesk_core::diagnosis::rfc3339(at),
+                "source": "entra-audit",
+                "what": audit.activity_display_name,
+                "who": who,
+                "result": audit.result,
+                "reference": audit.id,
+            }),
+        ));
+    }
+    let sign_ins = ops
+        .graph
+        .sign_ins(
+            &keydesk_graph::SignInQuery {
+                user_id: Some(user.id.clone()),
+                since: Some(since),
+                ..Default::default()
+            },
+            1000,
+        )
+        .await?;
+    for sign_in in sign_ins {
+        let Some(at) = sign_in.created_date_time else {
+            continue;
+        };
+        let code = sign_in
+            .status
+            .as_ref()
+            .and_then(|s| s.error_code)
+            .unwrap_or(0);
+        let place = sign_in
+            .location
+            .as_ref()
+            .map(|l| {
+                [l.city.clone(), l.country_or_region.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        rows.push((at, json!({
+            "time": keydesk_core::diagnosis::rfc3339(at),
+            "source": "sign-in",
+            "what": format!("sign-in to {} from {} {place}", sign_in.app_display_name.unwrap_or_default(), sign_in.ip_address.unwrap_or_default()),
+            "who": upn,
+            "result": if code == 0 { "success".to_string() } else { format!("error {code}") },
+            "reference": sign_in.id,
+        })));
+    }
+    rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+    let events: Vec<serde_json::Value> = rows.into_iter().map(|(_, row)| row).collect();
+    let mut report = Report::new("history", Some(&upn));
+    report.summary = format!(
+        "{} events for {upn} in the last {days} days (keydesk, directory audits, sign-ins).",
+        events.len()
+    );
+    report.details = json!({"events": events});
+    Ok(render::report(&report, json_output))
+}
