@@ -266,6 +266,10 @@ pub async fn run(
         }
         Command::User(command) => crate::directory_cmd::user(&ops, &guard, common, command).await?,
         Command::Group(command) => crate::directory_cmd::group(&ops, &guard, common, command).await,
+        Command::Policy(command) => {
+            let home = crate::Home::from_env()?;
+            return crate::policy_cmd::run(&home, &ops, command, json).await;
+        }
         Command::History { user, days } => {
             return crate::audit_cmd::history(store, &ops, &user, days, json).await;
         }

@@ -8,6 +8,7 @@ mod commands;
 mod directory_cmd;
 mod emulator_cmd;
 mod home;
+mod policy_cmd;
 mod render;
 mod tenant;
 
@@ -87,6 +88,9 @@ pub enum Command {
     },
     /// Which actions will work with the app's permissions and the tenant's licences.
     Doctor,
+    /// keydesk's authorization policy: explain a decision, or show the policy in force.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
     /// keydesk's audit log: verify the hash chain, export it.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),

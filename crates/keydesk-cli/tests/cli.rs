@@ -143,3 +143,32 @@ fn a_generated_password_is_in_no_output_and_no_audit_record() {
         "the password leaked into output or the audit log"
     );
 }
+
+#[test]
+fn policy_check_explains_decisions_from_directory_facts() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let check = |who: &str, action: &str, target: &str| {
+        let output = keydesk(
+            home.path(),
+            &["policy", "check", "--as", who, action, target, "--json"],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        json(&output)
+    };
+    let helpdesk_on_admin = check("LeeG", "password_reset", "NestorW");
+    assert_eq!(helpdesk_on_admin["effect"], "Deny", "{helpdesk_on_admin}");
+    let employee_on_colleague = check("AliceC", "password_reset", "SarahL");
+    assert_eq!(employee_on_colleague["effect"], "Deny");
+    assert_eq!(employee_on_colleague["principalKind"], "employee");
+    let helpdesk_on_user = check("LeeG", "password_reset", "AlexW");
+    assert_eq!(
+        helpdesk_on_user["effect"], "NeedsVerification",
+        "{helpdesk_on_user}"
+    );
+    let self_service = check("AliceC", "password_reset", "AliceC");
+    assert_eq!(self_service["effect"], "Allow", "{self_service}");
+}
