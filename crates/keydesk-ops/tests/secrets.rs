@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use keydesk_ops::credentials::{PasswordResetOptions, password_reset};
 use keydesk_ops::delivery::Delivery;
-use keydesk_ops::directory::{NewUserRequest, create_user};
+use keydesk_ops::directory::create_user;
 use keydesk_ops::{Error, Mode, Outcome};
 
-use harness::{World, upn};
+use harness::{World, noa, upn};
 
 /// Every log line written by this process, at TRACE level.
 fn capture() -> Arc<Mutex<Vec<u8>>> {
@@ -43,20 +43,6 @@ impl std::io::Write for Captured {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-fn noa() -> NewUserRequest {
-    NewUserRequest {
-        display_name: "Noa Levi".into(),
-        upn: Some(upn("noa.levi")),
-        given_name: Some("Noa".into()),
-        surname: Some("Levi".into()),
-        department: Some("R&D".into()),
-        job_title: Some("Software Engineer".into()),
-        manager: Some(upn("DavidP")),
-        usage_location: Some("us".into()),
-        ..NewUserRequest::default()
     }
 }
 

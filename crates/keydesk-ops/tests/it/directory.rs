@@ -9,7 +9,7 @@ use keydesk_ops::directory::{
 use keydesk_ops::{Error, Mode, Outcome, StepStatus};
 use serde_json::Value;
 
-use crate::harness::{World, upn};
+use crate::harness::{World, noa, upn};
 
 fn names(list: &Value, field: &str) -> Vec<String> {
     list.as_array()
@@ -178,20 +178,6 @@ async fn apostrophe_search_finds_only_shane() {
         .await
         .expect_err("nothing to search for");
     assert!(matches!(empty, Error::InvalidInput(_)), "{empty:?}");
-}
-
-fn noa() -> NewUserRequest {
-    NewUserRequest {
-        display_name: "Noa Levi".into(),
-        upn: Some(upn("noa.levi")),
-        given_name: Some("Noa".into()),
-        surname: Some("Levi".into()),
-        department: Some("R&D".into()),
-        job_title: Some("Software Engineer".into()),
-        manager: Some(upn("DavidP")),
-        usage_location: Some("us".into()),
-        ..NewUserRequest::default()
-    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 use keydesk_graph::{Credential, GraphClient, GraphConfig, Secret};
 use keydesk_graph_emu::seed::apps::KEYDESK_APP_ID;
 use keydesk_graph_emu::{Emulator, RunningEmulator, SeedConfig, SimulationConfig};
+use keydesk_ops::directory::NewUserRequest;
 use keydesk_ops::{Ops, Settings};
 use serde_json::Value;
 
@@ -10,6 +11,22 @@ pub const DOMAIN: &str = "contoso.onmicrosoft.com";
 
 pub fn upn(nick: &str) -> String {
     format!("{nick}@{DOMAIN}")
+}
+
+/// A new hire for the create-user tests: Noa Levi, R&D, reporting to DavidP.
+#[allow(dead_code)]
+pub fn noa() -> NewUserRequest {
+    NewUserRequest {
+        display_name: "Noa Levi".into(),
+        upn: Some(upn("noa.levi")),
+        given_name: Some("Noa".into()),
+        surname: Some("Levi".into()),
+        department: Some("R&D".into()),
+        job_title: Some("Software Engineer".into()),
+        manager: Some(upn("DavidP")),
+        usage_location: Some("us".into()),
+        ..NewUserRequest::default()
+    }
 }
 
 pub struct World {
