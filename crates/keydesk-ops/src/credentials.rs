@@ -248,8 +248,18 @@ async fn revoke(ops: &Ops, user: &User, report: &mut Report) -> Result<()> {
 /// Issues a Temporary Access Pass and delivers it out of band.
 pub async fn issue_tap(ops: &Ops, query: &str, options: &TapOptions, mode: Mode) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
-    let mut report = Report::new("issue_tap", Some(&resolve::upn(&user)));
-    let recipient = delivery::prepare(ops, &user, &options.delivery).await?;
+    issue_tap_user(ops, &user, options, mode).await
+}
+
+/// [`issue_tap`] for an already resolved user.
+pub async fn issue_tap_user(
+    ops: &Ops,
+    user: &User,
+    options: &TapOptions,
+    mode: Mode,
+) -> Result<Report> {
+    let mut report = Report::new("issue_tap", Some(&resolve::upn(user)));
+    let recipient = delivery::prepare(ops, user, &options.delivery).await?;
     if mode == Mode::DryRun {
         report.outcome = Outcome::Planned;
         tap_step(
@@ -260,16 +270,13 @@ pub async fn issue_tap(ops: &Ops, query: &str, options: &TapOptions, mode: Mode)
         );
         report.summary = format!(
             "Would issue a Temporary Access Pass for {}.",
-            resolve::upn(&user)
+            resolve::upn(user)
         );
         return Ok(report);
     }
-    create_and_deliver_tap(ops, &user, options, recipient.as_deref(), &mut report).await?;
+    create_and_deliver_tap(ops, user, options, recipient.as_deref(), &mut report).await?;
     report.outcome = Outcome::Done;
-    report.summary = format!(
-        "Issued a Temporary Access Pass for {}.",
-        resolve::upn(&user)
-    );
+    report.summary = format!("Issued a Temporary Access Pass for {}.", resolve::upn(user));
     Ok(report)
 }
 
@@ -494,7 +501,12 @@ pub async fn mfa_reset(
 /// Dismisses a user's risk, unless recent sign-ins look like a compromise.
 pub async fn unblock_signin(ops: &Ops, query: &str, mode: Mode) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
-    let upn = resolve::upn(&user);
+    unblock_signin_user(ops, &user, mode).await
+}
+
+/// [`unblock_signin`] for an already resolved user.
+pub async fn unblock_signin_user(ops: &Ops, user: &User, mode: Mode) -> Result<Report> {
+    let upn = resolve::upn(user);
     let mut report = Report::new("unblock_signin", Some(&upn));
     let Some(risky) = ops.graph.get_risky_user(&user.id).await? else {
         report.outcome = Outcome::NothingToDo;

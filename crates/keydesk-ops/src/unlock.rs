@@ -67,7 +67,7 @@ pub async fn unlock_account(
                 acted = true;
             }
             Fix::UnblockSignIn => {
-                let unblock = credentials::unblock_signin(ops, &user.id, mode).await?;
+                let unblock = credentials::unblock_signin_user(ops, &user, mode).await?;
                 merge(&mut report, unblock);
                 acted = true;
             }
@@ -86,9 +86,9 @@ pub async fn unlock_account(
                 acted = true;
             }
             Fix::IssueTemporaryAccessPass => {
-                let tap = credentials::issue_tap(
+                let tap = credentials::issue_tap_user(
                     ops,
-                    &user.id,
+                    &user,
                     &TapOptions {
                         lifetime_minutes: None,
                         usable_once: true,
