@@ -3,8 +3,8 @@
 //! outcome record, and the `audit verify|export` and `history` commands.
 
 use anyhow::Context;
-use keydesk_audit::{AuditEvent, AuditStore, ExportFormat, Outcome, OutcomeStatus};
-use keydesk_ops::{Ops, Report, StepStatus};
+use keydesk_audit::{AuditStore, ExportFormat};
+use keydesk_ops::{Ops, Report};
 use serde_json::json;
 
 use crate::home::Home;
@@ -22,10 +22,10 @@ pub enum AuditCommand {
     },
 }
 
-/// Where the audit log lives: `--database-url` / `KEYDESK_DATABASE_URL`, else SQLite in the
+/// Where keydesk's state lives: `--database-url` / `KEYDESK_DATABASE_URL`, else SQLite in the
 /// data directory.
-pub async fn open(home: &Home, database_url: Option<&str>) -> anyhow::Result<Box<dyn AuditStore>> {
-    let location = match database_url {
+pub fn location(home: &Home, database_url: Option<&str>) -> anyhow::Result<String> {
+    Ok(match database_url {
         Some(url) => url.to_string(),
         None => {
             std::fs::create_dir_all(home.root())
@@ -34,76 +34,14 @@ pub async fn open(home: &Home, database_url: Option<&str>) -> anyhow::Result<Box
                 .display()
                 .to_string()
         }
-    };
-    keydesk_audit::open(&location)
-        .await
-        .context("opening the audit log")
-}
-
-/// Records the intent of a planned change; refuses (fail closed) when it cannot be written.
-pub async fn intent(
-    store: &dyn AuditStore,
-    ops: &Ops,
-    plan: &Report,
-) -> Result<keydesk_audit::AuditRecord, keydesk_ops::Error> {
-    let mut event = AuditEvent::intent(ops.actor.to_lowercase(), plan.action.clone());
-    event.target = plan.target.clone();
-    event.details = json!({
-        "plan": plan.steps.iter().map(|s| json!({"action": s.action, "detail": s.detail})).collect::<Vec<_>>(),
-        "summary": plan.summary,
-        "origin": "cli",
-    });
-    store.append(&event).await.map_err(|error| {
-        keydesk_ops::Error::refused(
-            format!(
-                "the audit log cannot record this change ({error}), so keydesk will not make it"
-            ),
-            "fix the audit database (keydesk audit verify) and try again",
-        )
     })
 }
 
-/// Records how the change ended. A failure here leaves the intent open, which `audit verify`
-/// reports as an interrupted action.
-pub async fn outcome(
-    store: &dyn AuditStore,
-    intent: &keydesk_audit::AuditRecord,
-    result: &Result<Report, keydesk_ops::Error>,
-) {
-    let (status, summary, steps) = match result {
-        Ok(report) => {
-            let status = match report.outcome {
-                keydesk_ops::Outcome::Done | keydesk_ops::Outcome::Info => OutcomeStatus::Done,
-                keydesk_ops::Outcome::NothingToDo => OutcomeStatus::NothingToDo,
-                keydesk_ops::Outcome::Planned => OutcomeStatus::Planned,
-                keydesk_ops::Outcome::Refused => OutcomeStatus::Refused,
-                keydesk_ops::Outcome::Failed => OutcomeStatus::Failed,
-            };
-            let steps: Vec<_> = report
-                .steps
-                .iter()
-                .map(|s| json!({"action": s.action, "detail": s.detail, "status": match s.status {
-                    StepStatus::Done => "done", StepStatus::Planned => "planned", StepStatus::Skipped => "skipped", StepStatus::Failed => "failed",
-                }}))
-                .collect();
-            (
-                status,
-                report.summary.clone(),
-                json!({"steps": steps, "verified": report.verified}),
-            )
-        }
-        Err(keydesk_ops::Error::Refused { reason, .. }) => {
-            (OutcomeStatus::Refused, reason.clone(), json!({}))
-        }
-        Err(error) => (OutcomeStatus::Failed, error.to_string(), json!({})),
-    };
-    let mut event = AuditEvent::outcome_of(intent, Outcome { status, summary });
-    event.details = steps;
-    if let Err(error) = store.append(&event).await {
-        eprintln!(
-            "keydesk: warning: the outcome could not be recorded ({error}); `keydesk audit verify` will show this action as interrupted"
-        );
-    }
+/// Opens the audit log at [`location`].
+pub async fn open(home: &Home, database_url: Option<&str>) -> anyhow::Result<Box<dyn AuditStore>> {
+    keydesk_audit::open(&location(home, database_url)?)
+        .await
+        .context("opening the audit log")
 }
 
 pub async fn run(

@@ -4,8 +4,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
+use keydesk_guard::Guard;
 use keydesk_ops::credentials::{self, MfaResetOptions, PasswordResetOptions, TapOptions};
 use keydesk_ops::delivery::Delivery;
+use keydesk_ops::guarded::{self, Actor, Guarded, Subject};
 use keydesk_ops::unlock::{self, Progress, UnlockOptions};
 use keydesk_ops::{Mode, Ops, Report, Settings};
 
@@ -97,30 +99,39 @@ fn ops_for(tenant: &Tenant, common: &Common) -> anyhow::Result<Ops> {
     let mut settings = Settings::standard();
     settings.sms_gateway = tenant.sms_gateway.clone();
     settings.sender_mailbox = tenant.sender_mailbox.clone();
+    settings.unlock_any_account = crate::approvals_cmd::unlock_any_account();
     Ok(Ops::new(tenant.graph.clone(), settings, actor))
 }
 
-/// Runs a change: plan (a dry run), confirm unless `--yes`, record the intent in the audit log
-/// (nothing executes if that fails), execute, record the outcome.
+/// What a change needs besides the operation: the guard, who is acting, and the options.
+pub(crate) struct Ctx<'a> {
+    pub ops: &'a Ops,
+    pub guard: &'a Guard,
+    pub actor: &'a Actor,
+    pub common: &'a Common,
+}
+
+/// Runs a change through the guard: plan (a dry run), the policy decision, confirmation unless
+/// `--yes`, the audit intent (nothing executes if it can't be written), execution with the
+/// guard's capability, the outcome record. A missing approval or verification, or a denial,
+/// comes back as a refusal that says what to do next.
 pub(crate) async fn write<F, Fut>(
-    common: &Common,
-    guard: &Guard<'_>,
-    run: F,
+    ctx: &Ctx<'_>,
+    subject: Subject,
+    op: F,
 ) -> Result<Report, keydesk_ops::Error>
 where
     F: Fn(Mode) -> Fut,
     Fut: std::future::Future<Output = Result<Report, keydesk_ops::Error>>,
 {
-    let plan = run(Mode::DryRun).await?;
-    if common.dry_run || !matches!(plan.outcome, keydesk_ops::Outcome::Planned) {
-        return Ok(plan);
-    }
-    if !common.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(keydesk_ops::Error::refused(
-                "keydesk changes a tenant only after confirmation",
-                "add --yes to confirm, or --dry-run to see the plan",
-            ));
+    let common = ctx.common;
+    let interactive = std::io::stdin().is_terminal();
+    let confirm = |plan: &Report, _: &keydesk_policy::Decision| -> bool {
+        if common.yes {
+            return true;
+        }
+        if !interactive {
+            return false;
         }
         eprintln!("{}", plan.summary);
         for step in &plan.steps {
@@ -130,35 +141,113 @@ where
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err(keydesk_ops::Error::refused(
-                "cancelled by the operator",
-                "nothing was changed",
+        matches!(answer.trim(), "y" | "Y" | "yes")
+    };
+    let guarded = guarded::run(
+        ctx.ops,
+        ctx.guard,
+        ctx.actor,
+        subject,
+        common.dry_run,
+        &confirm,
+        op,
+    )
+    .await?;
+    match guarded {
+        Guarded::Planned(plan) | Guarded::Executed(plan) => Ok(plan),
+        Guarded::Declined(_) if !interactive => Err(keydesk_ops::Error::refused(
+            "keydesk changes a tenant only after confirmation",
+            "add --yes to confirm, or --dry-run to see the plan",
+        )),
+        Guarded::Declined(_) => Err(keydesk_ops::Error::refused(
+            "cancelled by the operator",
+            "nothing was changed",
+        )),
+        Guarded::Pending {
+            mut plan,
+            decision,
+            approval,
+        } if common.dry_run => {
+            plan.note(format!(
+                "policy: {}",
+                keydesk_policy::explain(&decision).trim_end()
             ));
+            if approval.is_none() {
+                plan.note(next_steps(&plan, &decision, None));
+            }
+            Ok(plan)
         }
+        Guarded::Denied { mut plan, decision } if common.dry_run => {
+            plan.note(format!(
+                "policy: {}",
+                keydesk_policy::explain(&decision).trim_end()
+            ));
+            Ok(plan)
+        }
+        Guarded::Pending {
+            plan,
+            decision,
+            approval,
+        } => Err(keydesk_ops::Error::refused(
+            keydesk_policy::explain(&decision).trim_end().to_string(),
+            next_steps(&plan, &decision, approval.as_ref()),
+        )),
+        Guarded::Denied { decision, .. } => Err(keydesk_ops::Error::refused(
+            keydesk_policy::explain(&decision).trim_end().to_string(),
+            "nothing was changed; the refusal is in the audit log",
+        )),
     }
-    let intent = crate::audit_cmd::intent(guard.store, guard.ops, &plan).await?;
-    let result = run(Mode::Execute).await;
-    crate::audit_cmd::outcome(guard.store, &intent, &result).await;
-    result
 }
 
-/// What a change needs besides the operation: the audit log and who is acting.
-pub(crate) struct Guard<'a> {
-    pub store: &'a dyn keydesk_audit::AuditStore,
-    pub ops: &'a Ops,
+/// What the operator does next when an approval or a verification is missing.
+fn next_steps(
+    plan: &Report,
+    decision: &keydesk_policy::Decision,
+    approval: Option<&keydesk_guard::state::ApprovalRecord>,
+) -> String {
+    let target = plan.target.clone().unwrap_or_default();
+    let mut steps = Vec::new();
+    for missing in &decision.missing {
+        match missing {
+            keydesk_policy::Missing::Verification { .. } => steps.push(format!(
+                "verify the user: `keydesk verify {target}` sends a one-time code to their registered phone or e-mail (or `--method manager`), then `keydesk verify {target} --code CODE`"
+            )),
+            keydesk_policy::Missing::Approval { from } => match approval {
+                Some(approval) => steps.push(format!(
+                    "approval {} is waiting for {from}: they run `keydesk approve {} --as THEIR-UPN`",
+                    approval.id, approval.id
+                )),
+                None => steps.push(format!("get an approval from {from}")),
+            },
+        }
+    }
+    steps.push("then run the same command again".into());
+    steps.join("; ")
 }
 
 /// Runs a tenant command and returns the exit code.
 pub async fn run(
     tenant: &Tenant,
-    store: &dyn keydesk_audit::AuditStore,
+    guard: &Guard,
     common: &Common,
     command: Command,
 ) -> anyhow::Result<u8> {
-    let ops = ops_for(tenant, common)?;
-    let guard = Guard { store, ops: &ops };
+    let mut ops = ops_for(tenant, common)?;
     let json = common.json;
+    let store = guard.audit();
+    // Who acts, as the directory knows them: the policy's facts about the principal, and the
+    // resolved UPN everywhere the actor is named (reports, the sender of deliveries).
+    let actor = match Actor::read(&ops, &ops.actor, keydesk_policy::Origin::Cli).await {
+        Ok(actor) => actor,
+        Err(error) => return Ok(render::error(&error, json)),
+    };
+    ops.actor = actor.principal.upn.clone();
+    let ctx = Ctx {
+        ops: &ops,
+        guard,
+        actor: &actor,
+        common,
+    };
     if tenant.is_demo() && !json {
         eprintln!(
             "(demo tenant Contoso, served offline by keydesk's emulator; acting as {})",
@@ -200,72 +289,115 @@ pub async fn run(
                 report
             }),
         Command::Unlock(args) => match &args.from_file {
-            Some(path) => return bulk(&ops, &guard, common, path, &args.delivery).await,
+            Some(path) => return bulk(&ctx, path, &args.delivery).await,
             None => {
-                let user = args.user.clone().unwrap_or_default();
-                let options = UnlockOptions {
+                let user = &args.user.clone().unwrap_or_default();
+                let options = &UnlockOptions {
                     delivery: args.delivery.delivery(),
                 };
-                write(common, &guard, |mode| {
-                    unlock::unlock_account(&ops, &user, &options, mode)
+                let ops = &ops;
+                write(&ctx, Subject::User, |mode| async move {
+                    unlock::unlock_account(ops, user, options, &mode).await
                 })
                 .await
             }
         },
         Command::ResetPassword(args) => {
-            let options = PasswordResetOptions {
+            let options = &PasswordResetOptions {
                 delivery: args.delivery.delivery(),
                 revoke_sessions: args.revoke_sessions,
             };
-            write(common, &guard, |mode| {
-                credentials::password_reset(&ops, &args.user, &options, mode)
+            let (ops, user) = (&ops, &args.user);
+            write(&ctx, Subject::User, |mode| async move {
+                credentials::password_reset(ops, user, options, &mode).await
             })
             .await
         }
         Command::MfaReset(args) => {
-            let options = MfaResetOptions {
+            let options = &MfaResetOptions {
                 tap: args.tap.then(|| TapOptions {
                     lifetime_minutes: args.minutes,
                     usable_once: true,
                     delivery: args.delivery.delivery(),
                 }),
             };
-            write(common, &guard, |mode| {
-                credentials::mfa_reset(&ops, &args.user, &options, mode)
+            let (ops, user) = (&ops, &args.user);
+            write(&ctx, Subject::User, |mode| async move {
+                credentials::mfa_reset(ops, user, options, &mode).await
             })
             .await
         }
         Command::Tap(args) => {
-            let options = TapOptions {
+            let options = &TapOptions {
                 lifetime_minutes: args.minutes,
                 usable_once: args.once,
                 delivery: args.delivery.delivery(),
             };
-            write(common, &guard, |mode| {
-                credentials::issue_tap(&ops, &args.user, &options, mode)
+            let (ops, user) = (&ops, &args.user);
+            write(&ctx, Subject::User, |mode| async move {
+                credentials::issue_tap(ops, user, options, &mode).await
             })
             .await
         }
         Command::Unblock { user } => {
-            write(common, &guard, |mode| {
-                credentials::unblock_signin(&ops, &user, mode)
+            let (ops, user) = (&ops, &user);
+            write(&ctx, Subject::User, |mode| async move {
+                credentials::unblock_signin(ops, user, &mode).await
             })
             .await
         }
         Command::Revoke { user } => {
-            write(common, &guard, |mode| {
-                credentials::revoke_sessions(&ops, &user, mode)
+            let (ops, user) = (&ops, &user);
+            write(&ctx, Subject::User, |mode| async move {
+                credentials::revoke_sessions(ops, user, &mode).await
             })
             .await
         }
         Command::Disable { user } => {
-            write(common, &guard, |mode| {
-                credentials::disable_account(&ops, &user, mode)
+            let (ops, user) = (&ops, &user);
+            write(&ctx, Subject::User, |mode| async move {
+                credentials::disable_account(ops, user, &mode).await
             })
             .await
         }
-        Command::User(command) => crate::directory_cmd::user(&ops, &guard, common, command).await?,
-        Command::Group(command) => crate::directory_cmd::group(&ops, &guard, common, command).await,
+        Command::User(command) => crate::directory_cmd::user(&ctx, command).await?,
+        Command::Group(command) => crate::directory_cmd::group(&ctx, command).await,
+        Command::Verify { user, code, method } => match code {
+            Some(code) => keydesk_ops::verify::confirm(&ops, guard, &actor, &user, &code).await,
+            None => {
+                let started =
+                    keydesk_ops::verify::start(&ops, guard, &actor, &user, method.channel()).await;
+                // The offline demo has no phones or mailboxes: show what the recipient got, so
+                // the walkthrough can go on. Against a real tenant the code is never shown.
+                if started.is_ok()
+                    && !json
+                    && let Some(message) = tenant.demo_last_message().await
+                {
+                    eprintln!(
+                        "(demo) what {} received:\n  {}",
+                        message["to"][0].as_str().unwrap_or("the recipient"),
+                        message["body"].as_str().unwrap_or("").replace('\n', "\n  ")
+                    );
+                }
+                started
+            }
+        },
+        Command::Approvals { all } => return crate::approvals_cmd::list(guard, all, json).await,
+        Command::Approve { id, reason } => {
+            return crate::approvals_cmd::decide(guard, &actor, &id, true, reason.as_deref(), json)
+                .await;
+        }
+        Command::Deny { id, reason } => {
+            return crate::approvals_cmd::decide(
+                guard,
+                &actor,
+                &id,
+                false,
+                reason.as_deref(),
+                json,
+            )
+            .await;
+        }
         Command::Policy(command) => {
             let home = crate::Home::from_env()?;
             return crate::policy_cmd::run(&home, &ops, command, json).await;
@@ -301,12 +433,11 @@ impl Progress for Bar {
 }
 
 async fn bulk(
-    ops: &Ops,
-    guard: &Guard<'_>,
-    common: &Common,
+    ctx: &Ctx<'_>,
     path: &std::path::Path,
     delivery: &DeliveryArgs,
 ) -> anyhow::Result<u8> {
+    let (ops, common) = (ctx.ops, ctx.common);
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let inputs: Vec<String> = text
@@ -315,12 +446,8 @@ async fn bulk(
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(str::to_string)
         .collect();
-    let mode = if common.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Execute
-    };
-    if mode == Mode::Execute && !common.yes {
+    let execute = !common.dry_run;
+    if execute && !common.yes {
         render::error(
             &keydesk_ops::Error::refused(
                 format!("bulk unlock of {} users needs confirmation", inputs.len()),
@@ -343,47 +470,34 @@ async fn bulk(
     let options = UnlockOptions {
         delivery: delivery.delivery(),
     };
-    let intent = if mode == Mode::Execute {
-        let mut plan = Report::new("unlock_account", None);
-        plan.summary = format!(
+    // The list as a whole: an approval of it stands in for per-user verification, and each
+    // user still gets its own decision, intent and outcome.
+    let list_plan = keydesk_guard::PlannedChange {
+        action: keydesk_policy::Action::UnlockAccount,
+        target: None,
+        summary: format!(
             "bulk unlock of {} users from {}",
             inputs.len(),
             path.display()
-        );
-        plan.details = serde_json::json!({"users": inputs});
-        plan.step(
-            "bulk_unlock",
-            format!("{} users", inputs.len()),
-            keydesk_ops::StepStatus::Planned,
-        );
-        match crate::audit_cmd::intent(guard.store, ops, &plan).await {
-            Ok(intent) => Some(intent),
-            Err(error) => return Ok(render::error(&error, common.json)),
+        ),
+        steps: inputs
+            .iter()
+            .map(|input| ("unlock_account".to_string(), input.to_lowercase()))
+            .collect(),
+    };
+    let bulk_guard = if execute {
+        match ctx.guard.begin_bulk(&list_plan).await {
+            Ok(run) => Some(guarded::BulkGuard {
+                guard: ctx.guard,
+                actor: ctx.actor,
+                run,
+            }),
+            Err(error) => return Ok(render::error(&guarded::guard_error(error), common.json)),
         }
     } else {
         None
     };
-    let result = unlock::bulk_unlock(ops, &inputs, &options, mode, &progress).await;
-    if let Some(intent) = &intent {
-        let summary = result.as_ref().map(|r| {
-            let mut report = Report::new("unlock_account", None);
-            report.outcome = if r.failed > 0 {
-                keydesk_ops::Outcome::Failed
-            } else {
-                keydesk_ops::Outcome::Done
-            };
-            report.summary = format!(
-                "{} re-enabled, {} needed nothing, {} refused, {} failed",
-                r.enabled, r.already_fine, r.refused, r.failed
-            );
-            report
-        });
-        let summary = match summary {
-            Ok(report) => Ok(report),
-            Err(error) => Err(keydesk_ops::Error::Delivery(error.to_string())),
-        };
-        crate::audit_cmd::outcome(guard.store, intent, &summary).await;
-    }
+    let result = unlock::bulk_unlock(ops, &inputs, &options, bulk_guard.as_ref(), &progress).await;
     let report = match result {
         Ok(report) => report,
         Err(error) => return Ok(render::error(&error, common.json)),
@@ -408,6 +522,24 @@ async fn bulk(
                 item.user.as_deref().unwrap_or(&item.input),
                 item.summary
             );
+        }
+    }
+    let waiting = report
+        .items
+        .iter()
+        .filter(|i| i.outcome == keydesk_ops::Outcome::Refused && i.summary.contains("NEEDS"))
+        .count();
+    if waiting > 0 && execute {
+        match ctx
+            .guard
+            .request_bulk_approval(&ctx.actor.principal, &list_plan)
+            .await
+        {
+            Ok(approval) => eprintln!(
+                "{waiting} users need a verification or an approval. Approval {} for this whole list is waiting for {}: they run `keydesk approve {} --as THEIR-UPN`; then run the same command again (finished users are skipped).",
+                approval.id, approval.approvers, approval.id
+            ),
+            Err(error) => eprintln!("keydesk: the list approval could not be filed: {error}"),
         }
     }
     Ok(if report.failed > 0 {

@@ -1,11 +1,11 @@
 //! `keydesk user|group|roles|locked|doctor`: the directory commands.
 
 use anyhow::Context;
+use keydesk_ops::Report;
 use keydesk_ops::directory::{self, NewUserRequest, ProfileUpdate, SearchCriteria};
-use keydesk_ops::{Ops, Report};
 
-use crate::Common;
-use crate::commands::{DeliveryArgs, Guard, write};
+use crate::commands::{Ctx, DeliveryArgs, write};
+use keydesk_ops::guarded::Subject;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
@@ -98,11 +98,10 @@ pub enum GroupCommand {
 }
 
 pub(crate) async fn user(
-    ops: &Ops,
-    guard: &Guard<'_>,
-    common: &Common,
+    ctx: &Ctx<'_>,
     command: UserCommand,
 ) -> anyhow::Result<Result<Report, keydesk_ops::Error>> {
+    let ops = ctx.ops;
     Ok(match command {
         UserCommand::Show { user } => directory::show_user(ops, &user).await,
         UserCommand::Search {
@@ -139,9 +138,9 @@ pub(crate) async fn user(
                 usage_location: args.usage_location.clone(),
                 ..NewUserRequest::default()
             };
-            let delivery = args.delivery.delivery();
-            write(common, guard, |mode| {
-                directory::create_user(ops, &request, &delivery, mode)
+            let (request, delivery) = (&request, &args.delivery.delivery());
+            write(ctx, Subject::Tenant, |mode| async move {
+                directory::create_user(ops, request, delivery, &mode).await
             })
             .await
         }
@@ -155,8 +154,9 @@ pub(crate) async fn user(
                 business_phones: args.phone.clone().map(|p| vec![p]),
                 ..ProfileUpdate::default()
             };
-            write(common, guard, |mode| {
-                directory::update_user_profile(ops, &args.user, &update, mode)
+            let (user, update) = (&args.user, &update);
+            write(ctx, Subject::User, |mode| async move {
+                directory::update_user_profile(ops, user, update, &mode).await
             })
             .await
         }
@@ -164,8 +164,9 @@ pub(crate) async fn user(
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let declared = file.display().to_string();
-            write(common, guard, |mode| {
-                directory::update_photo(ops, &user, bytes.clone(), &declared, mode)
+            let (user, bytes, declared) = (&user, &bytes, &declared);
+            write(ctx, Subject::User, |mode| async move {
+                directory::update_photo(ops, user, bytes.clone(), declared, &mode).await
             })
             .await
         }
@@ -173,23 +174,24 @@ pub(crate) async fn user(
 }
 
 pub(crate) async fn group(
-    ops: &Ops,
-    guard: &Guard<'_>,
-    common: &Common,
+    ctx: &Ctx<'_>,
     command: GroupCommand,
 ) -> Result<Report, keydesk_ops::Error> {
     use keydesk_ops::groups;
+    let ops = ctx.ops;
     match command {
         GroupCommand::Members { group } => groups::list_group_members(ops, &group).await,
         GroupCommand::Add { user, group } => {
-            write(common, guard, |mode| {
-                groups::grant_access(ops, &user, &group, mode)
+            let (user, group_ref) = (&user, &group);
+            write(ctx, Subject::Group(group.clone()), |mode| async move {
+                groups::grant_access(ops, user, group_ref, &mode).await
             })
             .await
         }
         GroupCommand::Remove { user, group } => {
-            write(common, guard, |mode| {
-                groups::remove_access(ops, &user, &group, mode)
+            let (user, group_ref) = (&user, &group);
+            write(ctx, Subject::Group(group.clone()), |mode| async move {
+                groups::remove_access(ops, user, group_ref, &mode).await
             })
             .await
         }

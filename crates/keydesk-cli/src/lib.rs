@@ -3,6 +3,7 @@
 //! Business rules live in the libraries; this crate parses arguments, picks the tenant (a
 //! configured one, or the embedded emulator) and renders results.
 
+mod approvals_cmd;
 mod audit_cmd;
 mod commands;
 mod directory_cmd;
@@ -88,6 +89,34 @@ pub enum Command {
     },
     /// Which actions will work with the app's permissions and the tenant's licences.
     Doctor,
+    /// Verify the end user before an unlock or credential change: send a one-time code to their
+    /// registered phone or e-mail (or to their manager), then check the code they read back.
+    Verify {
+        user: String,
+        /// The code the user (or manager) read back.
+        #[arg(long)]
+        code: Option<String>,
+        /// Where to send the code.
+        #[arg(long, value_enum, default_value_t = approvals_cmd::Method::Auto)]
+        method: approvals_cmd::Method,
+    },
+    /// Approval requests waiting for a second approver (all of them with --all).
+    Approvals {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Approve a request (as --as; not your own).
+    Approve {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Deny a request.
+    Deny {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// keydesk's authorization policy: explain a decision, or show the policy in force.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
@@ -151,9 +180,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(ExitCode::from)
         }
         command => {
-            let store = audit_cmd::open(&home, cli.common.database_url.as_deref()).await?;
+            let guard = approvals_cmd::guard(&home, cli.common.database_url.as_deref()).await?;
             let tenant = tenant::Tenant::connect(&home).await?;
-            let result = commands::run(&tenant, store.as_ref(), &cli.common, command).await;
+            let result = commands::run(&tenant, &guard, &cli.common, command).await;
             tenant.close().await?;
             result.map(ExitCode::from)
         }

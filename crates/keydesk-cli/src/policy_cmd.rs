@@ -6,7 +6,7 @@ use anyhow::Context;
 use keydesk_ops::{Ops, resolve};
 use keydesk_policy::{
     Action, ContextFacts, DecisionRequest, Origin, PolicyEngine, PolicySettings, Principal,
-    PrincipalKind, Resource, TargetGroup, TargetUser,
+    Resource,
 };
 use serde_json::json;
 
@@ -28,25 +28,20 @@ pub enum PolicyCommand {
 
 /// The policy in force: `policy.cedar` beside the default schema in the data directory, or the
 /// shipped default. A custom policy that does not validate is an error (fail closed).
-pub fn engine(home: &Home) -> anyhow::Result<PolicyEngine> {
+pub fn engine(home: &Home, settings: PolicySettings) -> anyhow::Result<PolicyEngine> {
     let custom = home.root().join("policy.cedar");
     if custom.exists() {
         let text = std::fs::read_to_string(&custom)
             .with_context(|| format!("reading {}", custom.display()))?;
-        return PolicyEngine::from_sources(
-            keydesk_policy::DEFAULT_SCHEMA,
-            &text,
-            PolicySettings::recommended(),
-        )
-        .with_context(|| {
-            format!(
-                "{} does not validate against keydesk's schema",
-                custom.display()
-            )
-        });
+        return PolicyEngine::from_sources(keydesk_policy::DEFAULT_SCHEMA, &text, settings)
+            .with_context(|| {
+                format!(
+                    "{} does not validate against keydesk's schema",
+                    custom.display()
+                )
+            });
     }
-    PolicyEngine::with_default_policy(PolicySettings::recommended())
-        .context("loading the default policy")
+    PolicyEngine::with_default_policy(settings).context("loading the default policy")
 }
 
 const GROUP_ACTIONS: &[&str] = &[
@@ -64,32 +59,7 @@ const TENANT_ACTIONS: &[&str] = &[
 
 /// The principal's facts: directory roles and groups decide operator or employee.
 pub async fn principal(ops: &Ops, upn: &str) -> Result<Principal, keydesk_ops::Error> {
-    let user = resolve::user(&ops.graph, upn).await?;
-    let roles: Vec<String> = keydesk_ops::roles::roles_of_user(ops, &user.id)
-        .await?
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    let groups: Vec<String> = keydesk_ops::groups::user_groups(ops, &user.id, true)
-        .await?
-        .into_iter()
-        .filter_map(|g| g.display_name)
-        .collect();
-    let operator = !roles.is_empty()
-        || groups
-            .iter()
-            .any(|g| g == keydesk_ops::roles::HELPDESK_GROUP);
-    Ok(Principal {
-        upn: resolve::upn(&user),
-        kind: if operator {
-            PrincipalKind::Operator
-        } else {
-            PrincipalKind::Employee
-        },
-        directory_roles: roles,
-        groups,
-        unlock_any_account: false,
-    })
+    keydesk_ops::facts::principal(ops, upn).await
 }
 
 async fn resource(
@@ -104,37 +74,10 @@ async fn resource(
         .ok_or_else(|| keydesk_ops::Error::InvalidInput(format!("{action} needs a target")))?;
     if GROUP_ACTIONS.contains(&action) {
         let group = resolve::group(&ops.graph, target).await?;
-        let owners = ops
-            .graph
-            .group_owners(&group.id)
-            .await?
-            .into_iter()
-            .filter_map(|o| o.user_principal_name.map(|u| u.to_lowercase()))
-            .collect();
-        return Ok(Resource::Group(TargetGroup {
-            name: group.display_name.clone().unwrap_or_default(),
-            owners,
-            privileged: group.is_assignable_to_role == Some(true),
-        }));
+        return keydesk_ops::facts::group_resource(ops, &group).await;
     }
     let user = resolve::user(&ops.graph, target).await?;
-    let privileged_roles = keydesk_ops::roles::privileged_roles_of(ops, &user.id).await?;
-    let methods = ops.graph.list_methods(&user.id).await?;
-    let mfa_registered = methods.iter().any(|m| {
-        !matches!(
-            m,
-            keydesk_graph::model::AuthMethod::Password(_)
-                | keydesk_graph::model::AuthMethod::Email(_)
-                | keydesk_graph::model::AuthMethod::TemporaryAccessPass(_)
-        )
-    });
-    Ok(Resource::User(TargetUser {
-        upn: resolve::upn(&user),
-        department: user.department.clone().unwrap_or_default(),
-        privileged_roles,
-        synced: user.on_premises_sync_enabled == Some(true),
-        mfa_registered,
-    }))
+    keydesk_ops::facts::user_resource(ops, &user).await
 }
 
 pub async fn run(
@@ -143,7 +86,7 @@ pub async fn run(
     command: PolicyCommand,
     json_output: bool,
 ) -> anyhow::Result<u8> {
-    let engine = engine(home)?;
+    let engine = engine(home, crate::approvals_cmd::settings()?)?;
     match command {
         PolicyCommand::Show => {
             for policy in engine.policies() {

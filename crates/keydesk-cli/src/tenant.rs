@@ -87,6 +87,20 @@ impl Tenant {
         })
     }
 
+    /// The newest message the embedded demo's outbox holds (mail and texts keydesk sent), for
+    /// the demo to show what the user's phone or mailbox received. `None` against a real tenant.
+    pub async fn demo_last_message(&self) -> Option<serde_json::Value> {
+        let running = self.embedded.as_ref()?;
+        let body: serde_json::Value =
+            reqwest::get(format!("{}/_emulator/outbox", running.base_url))
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+        body["value"].as_array()?.last().cloned()
+    }
+
     pub fn is_demo(&self) -> bool {
         self.embedded.is_some()
     }

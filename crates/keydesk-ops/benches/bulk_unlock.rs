@@ -18,9 +18,12 @@ use std::time::Instant;
 use keydesk_graph::{Credential, GraphClient, GraphConfig, Secret};
 use keydesk_graph_emu::seed::apps::KEYDESK_APP_ID;
 use keydesk_graph_emu::{Emulator, SeedConfig, SimulationConfig, ThrottleConfig};
+use keydesk_guard::{Guard, GuardState, PlannedChange};
 use keydesk_ops::delivery::Delivery;
+use keydesk_ops::guarded::{Actor, BulkGuard};
 use keydesk_ops::unlock::{Quiet, UnlockOptions, bulk_unlock};
-use keydesk_ops::{Mode, Ops, Settings};
+use keydesk_ops::{Ops, Settings};
+use keydesk_policy::{Action, Origin, PolicyEngine, PolicySettings, VerificationMode};
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -96,6 +99,38 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "bulk unlock: {users} disabled users, {latency_ms} ms latency, throttling on (windows x{time_scale})"
     );
+    // Every user is authorized by the guard (policy, an audit intent and outcome each) in a
+    // temporary SQLite database with durable commits: part of what is measured.
+    let state_dir = tempfile::tempdir()?;
+    let location = state_dir
+        .path()
+        .join("keydesk.sqlite")
+        .display()
+        .to_string();
+    let mut policy = PolicySettings::recommended();
+    policy.verification_mode = VerificationMode::Unrestricted;
+    policy.hourly_sensitive_budget = u32::MAX;
+    let guard = Guard::new(
+        PolicyEngine::with_default_policy(policy)?,
+        std::sync::Arc::from(keydesk_audit::open(&location).await?),
+        GuardState::open(&location).await?,
+    );
+    let actor = Actor::read(&ops, &ops.actor.clone(), Origin::Cli).await?;
+    let bulk = BulkGuard {
+        guard: &guard,
+        actor: &actor,
+        run: guard
+            .begin_bulk(&PlannedChange {
+                action: Action::UnlockAccount,
+                target: None,
+                summary: "bench".into(),
+                steps: keydesk_targets
+                    .iter()
+                    .map(|t| ("unlock_account".to_string(), t.clone()))
+                    .collect(),
+            })
+            .await?,
+    };
     let started = Instant::now();
     let report = bulk_unlock(
         &ops,
@@ -103,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
         &UnlockOptions {
             delivery: Delivery::Manager,
         },
-        Mode::Execute,
+        Some(&bulk),
         &Quiet,
     )
     .await?;

@@ -8,6 +8,7 @@
 
 use keydesk_core::Secret;
 use keydesk_graph::model::{AuthMethod, TapRequest, User};
+use keydesk_policy::Action;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -52,7 +53,7 @@ pub async fn password_reset(
     ops: &Ops,
     query: &str,
     options: &PasswordResetOptions,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     password_reset_user(ops, &user, options, mode).await
@@ -63,7 +64,7 @@ pub async fn password_reset_user(
     ops: &Ops,
     user: &User,
     options: &PasswordResetOptions,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     let upn = resolve::upn(user);
     let mut report = Report::new("password_reset", Some(&upn));
@@ -89,7 +90,14 @@ pub async fn password_reset_user(
         "delivery": recipient,
         "revokeSessions": options.revoke_sessions,
     });
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[
+            Action::PasswordReset,
+            Action::UnlockAccount,
+            Action::ContainCompromise,
+        ],
+        report.target.as_deref(),
+    )? {
         report.outcome = Outcome::Planned;
         report.step(
             "generate",
@@ -246,7 +254,12 @@ async fn revoke(ops: &Ops, user: &User, report: &mut Report) -> Result<()> {
 }
 
 /// Issues a Temporary Access Pass and delivers it out of band.
-pub async fn issue_tap(ops: &Ops, query: &str, options: &TapOptions, mode: Mode) -> Result<Report> {
+pub async fn issue_tap(
+    ops: &Ops,
+    query: &str,
+    options: &TapOptions,
+    mode: &Mode,
+) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     issue_tap_user(ops, &user, options, mode).await
 }
@@ -256,11 +269,19 @@ pub async fn issue_tap_user(
     ops: &Ops,
     user: &User,
     options: &TapOptions,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     let mut report = Report::new("issue_tap", Some(&resolve::upn(user)));
     let recipient = delivery::prepare(ops, user, &options.delivery).await?;
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[
+            Action::IssueTap,
+            Action::UnlockAccount,
+            Action::MfaReset,
+            Action::ContainCompromise,
+        ],
+        report.target.as_deref(),
+    )? {
         report.outcome = Outcome::Planned;
         tap_step(
             &mut report,
@@ -390,7 +411,7 @@ pub async fn mfa_reset(
     ops: &Ops,
     query: &str,
     options: &MfaResetOptions,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     let upn = resolve::upn(&user);
@@ -423,7 +444,10 @@ pub async fn mfa_reset(
         report.summary = format!("{upn} has no registered methods besides the password.");
         return Ok(report);
     }
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[Action::MfaReset, Action::ContainCompromise],
+        report.target.as_deref(),
+    )? {
         if let Some(tap) = &options.tap {
             tap_step(&mut report, tap, recipient.as_deref(), StepStatus::Planned);
         }
@@ -499,13 +523,13 @@ pub async fn mfa_reset(
 }
 
 /// Dismisses a user's risk, unless recent sign-ins look like a compromise.
-pub async fn unblock_signin(ops: &Ops, query: &str, mode: Mode) -> Result<Report> {
+pub async fn unblock_signin(ops: &Ops, query: &str, mode: &Mode) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     unblock_signin_user(ops, &user, mode).await
 }
 
 /// [`unblock_signin`] for an already resolved user.
-pub async fn unblock_signin_user(ops: &Ops, user: &User, mode: Mode) -> Result<Report> {
+pub async fn unblock_signin_user(ops: &Ops, user: &User, mode: &Mode) -> Result<Report> {
     let upn = resolve::upn(user);
     let mut report = Report::new("unblock_signin", Some(&upn));
     let Some(risky) = ops.graph.get_risky_user(&user.id).await? else {
@@ -576,7 +600,14 @@ pub async fn unblock_signin_user(ops: &Ops, user: &User, mode: Mode) -> Result<R
     {
         report.note("The risk comes from leaked credentials: reset the password too, or the leaked one still works.");
     }
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[
+            Action::UnblockSignin,
+            Action::UnlockAccount,
+            Action::ContainCompromise,
+        ],
+        report.target.as_deref(),
+    )? {
         report.step(
             "dismiss_risk",
             "dismiss the user's risk in Identity Protection",
@@ -609,11 +640,14 @@ pub async fn unblock_signin_user(ops: &Ops, user: &User, mode: Mode) -> Result<R
 }
 
 /// Revokes refresh tokens and sessions.
-pub async fn revoke_sessions(ops: &Ops, query: &str, mode: Mode) -> Result<Report> {
+pub async fn revoke_sessions(ops: &Ops, query: &str, mode: &Mode) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     let upn = resolve::upn(&user);
     let mut report = Report::new("revoke_sessions", Some(&upn));
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[Action::RevokeSessions, Action::ContainCompromise],
+        report.target.as_deref(),
+    )? {
         report.step(
             "revoke_sessions",
             "revoke refresh tokens and sessions",
@@ -642,7 +676,7 @@ pub async fn revoke_sessions(ops: &Ops, query: &str, mode: Mode) -> Result<Repor
 }
 
 /// Disables the account and revokes its sessions.
-pub async fn disable_account(ops: &Ops, query: &str, mode: Mode) -> Result<Report> {
+pub async fn disable_account(ops: &Ops, query: &str, mode: &Mode) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     let upn = resolve::upn(&user);
     let mut report = Report::new("disable_account", Some(&upn));
@@ -654,7 +688,10 @@ pub async fn disable_account(ops: &Ops, query: &str, mode: Mode) -> Result<Repor
         report.summary = format!("{upn} is already disabled.");
         return Ok(report);
     }
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[Action::DisableAccount, Action::ContainCompromise],
+        report.target.as_deref(),
+    )? {
         report.step(
             "disable",
             "set accountEnabled to false",

@@ -13,6 +13,7 @@ mod photo;
 use keydesk_graph::model::{AuthMethod, RiskyUser, User};
 use keydesk_graph::odata::segment;
 use keydesk_graph::{Filter, HELPDESK_USER_SELECT};
+use keydesk_policy::Action;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -445,7 +446,7 @@ pub async fn update_user_profile(
     ops: &Ops,
     query: &str,
     update: &ProfileUpdate,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     let user = resolve::user(&ops.graph, query).await?;
     let upn = resolve::upn(&user);
@@ -475,7 +476,7 @@ pub async fn update_user_profile(
             ));
         }
     }
-    let status = if mode == Mode::DryRun {
+    let status = if mode.is_dry_run() {
         StepStatus::Planned
     } else {
         StepStatus::Done
@@ -484,7 +485,7 @@ pub async fn update_user_profile(
         .iter()
         .map(|(p, old, new)| format!("{p}: {} → {}", shown(old), shown(new)))
         .collect();
-    if mode == Mode::DryRun {
+    if mode.plan_only(&[Action::UpdateUserProfile], report.target.as_deref())? {
         for line in &described {
             report.step("update", line.clone(), status);
         }

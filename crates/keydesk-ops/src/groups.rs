@@ -10,6 +10,7 @@
 use keydesk_graph::Query;
 use keydesk_graph::model::{DirectoryObject, DirectoryObjectKind, Group, User};
 use keydesk_graph::odata::segment;
+use keydesk_policy::Action;
 use serde::Serialize;
 use serde_json::json;
 
@@ -252,7 +253,7 @@ fn group_name(group: &Group) -> &str {
 }
 
 /// `grant_access`: adds the user to a security or Microsoft 365 group.
-pub async fn grant_access(ops: &Ops, user: &str, group: &str, mode: Mode) -> Result<Report> {
+pub async fn grant_access(ops: &Ops, user: &str, group: &str, mode: &Mode) -> Result<Report> {
     let (user, group, direct, transitive) = gather(ops, user, group).await?;
     let upn = resolve::upn(&user);
     let name = group_name(&group).to_string();
@@ -278,7 +279,10 @@ pub async fn grant_access(ops: &Ops, user: &str, group: &str, mode: Mode) -> Res
         "add {upn} to the {} group \"{name}\"",
         GroupKind::of(&group).label()
     );
-    if mode == Mode::DryRun {
+    if mode.plan_only(
+        &[Action::GrantAccess, Action::RequestAccess],
+        report.target.as_deref(),
+    )? {
         report.outcome = Outcome::Planned;
         report.step("add_member", plan.clone(), StepStatus::Planned);
         report.summary = format!("Would {plan}.");
@@ -306,7 +310,7 @@ pub async fn grant_access(ops: &Ops, user: &str, group: &str, mode: Mode) -> Res
 }
 
 /// `remove_access`: removes the user's direct membership of a group.
-pub async fn remove_access(ops: &Ops, user: &str, group: &str, mode: Mode) -> Result<Report> {
+pub async fn remove_access(ops: &Ops, user: &str, group: &str, mode: &Mode) -> Result<Report> {
     let (user, group, direct, transitive) = gather(ops, user, group).await?;
     let upn = resolve::upn(&user);
     let name = group_name(&group).to_string();
@@ -336,7 +340,7 @@ pub async fn remove_access(ops: &Ops, user: &str, group: &str, mode: Mode) -> Re
         "remove {upn} from the {} group \"{name}\"",
         GroupKind::of(&group).label()
     );
-    if mode == Mode::DryRun {
+    if mode.plan_only(&[Action::RemoveAccess], report.target.as_deref())? {
         report.outcome = Outcome::Planned;
         report.step("remove_member", plan.clone(), StepStatus::Planned);
         report.summary = format!("Would {plan}.");

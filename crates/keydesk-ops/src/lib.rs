@@ -12,24 +12,67 @@ pub mod diagnose;
 pub mod directory;
 pub mod doctor;
 pub mod error;
+pub mod facts;
 pub mod groups;
+pub mod guarded;
 pub mod locked;
 pub mod report;
 pub mod resolve;
 pub mod roles;
 pub mod unlock;
+pub mod verify;
+
+use std::sync::Arc;
 
 use keydesk_graph::GraphClient;
+use keydesk_guard::Approved;
+use keydesk_policy::Action;
 
 pub use error::{Error, Result};
 pub use report::{Outcome, Report, Step, StepStatus};
 
 /// Whether an operation changes anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Executing needs the guard's [`Approved`] capability, which only
+/// [`keydesk_guard::Guard::authorize`] creates: every write path in this crate sits behind
+/// [`Mode::plan_only`], which returns `true` (plan, change nothing) on a dry run and refuses a
+/// capability issued for another action or target. [`guarded::run`] is the usual way to get
+/// from a plan to an execution.
+#[derive(Debug, Clone)]
 pub enum Mode {
-    Execute,
+    /// Change the tenant, as authorized.
+    Execute(Arc<Approved>),
     /// Gather evidence and plan; change nothing.
     DryRun,
+}
+
+impl Mode {
+    /// True on a dry run.
+    pub fn is_dry_run(&self) -> bool {
+        matches!(self, Mode::DryRun)
+    }
+
+    /// The gate in front of every write: `Ok(true)` on a dry run (plan only), `Ok(false)` when
+    /// the capability covers one of `actions` on `target` (go ahead), and a refusal when it
+    /// covers something else.
+    pub fn plan_only(&self, actions: &[Action], target: Option<&str>) -> Result<bool> {
+        match self {
+            Mode::DryRun => Ok(true),
+            Mode::Execute(approved) if actions.iter().any(|a| approved.covers(*a, target)) => {
+                Ok(false)
+            }
+            Mode::Execute(approved) => Err(Error::refused(
+                format!(
+                    "the authorization covers {} on {}, not {} on {}",
+                    approved.action(),
+                    approved.target().unwrap_or("the tenant"),
+                    actions.first().map(|a| a.as_str()).unwrap_or("this change"),
+                    target.unwrap_or("the tenant"),
+                ),
+                "plan and authorize this change on its own",
+            )),
+        }
+    }
 }
 
 /// Settings that are not per call.
@@ -43,6 +86,9 @@ pub struct Settings {
     pub sms_gateway: Option<url::Url>,
     /// Length of generated temporary passwords (at least 14).
     pub password_length: usize,
+    /// Operators (UPNs) holding keydesk's "unlock any account" permission: they may unlock a
+    /// user with no MFA method registered.
+    pub unlock_any_account: Vec<String>,
 }
 
 impl Settings {
@@ -52,6 +98,7 @@ impl Settings {
             sender_mailbox: None,
             sms_gateway: None,
             password_length: 16,
+            unlock_any_account: Vec::new(),
         }
     }
 }

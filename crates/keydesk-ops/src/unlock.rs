@@ -10,14 +10,19 @@
 use keydesk_core::diagnosis::{CauseKind, Fix};
 use keydesk_graph::BatchRequest;
 use keydesk_graph::model::User;
+use keydesk_policy::Action;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::credentials::{self, PasswordResetOptions, TapOptions};
 use crate::delivery::Delivery;
 use crate::diagnose::{self, fix_sentence};
+use crate::guarded::BulkGuard;
 use crate::report::{Outcome, Report, StepStatus};
 use crate::{Error, Mode, Ops, Result, resolve};
+use futures::StreamExt;
+use keydesk_guard::Approved;
+use std::sync::Arc;
 
 /// How an unlock delivers a new password or TAP when the fix needs one.
 #[derive(Debug, Clone)]
@@ -30,7 +35,7 @@ pub async fn unlock_account(
     ops: &Ops,
     query: &str,
     options: &UnlockOptions,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     let (mut report, gathered, diagnosis) = diagnose::diagnose_signin(ops, query).await?;
     report.action = "unlock_account".into();
@@ -115,13 +120,13 @@ pub async fn unlock_account(
             other => report.step("recommend", fix_sentence(other), StepStatus::Skipped),
         }
     }
-    report.outcome = match (acted, mode) {
+    report.outcome = match (acted, mode.is_dry_run()) {
         (false, _) => Outcome::NothingToDo,
-        (true, Mode::DryRun) => Outcome::Planned,
-        (true, Mode::Execute) if report.steps.iter().any(|s| s.status == StepStatus::Failed) => {
+        (true, true) => Outcome::Planned,
+        (true, false) if report.steps.iter().any(|s| s.status == StepStatus::Failed) => {
             Outcome::Failed
         }
-        (true, Mode::Execute) => Outcome::Done,
+        (true, false) => Outcome::Done,
     };
     report.summary = match report.outcome {
         Outcome::NothingToDo => format!(
@@ -159,8 +164,8 @@ fn merge(report: &mut Report, other: Report) {
     }
 }
 
-async fn enable(ops: &Ops, user: &User, mode: Mode, report: &mut Report) -> Result<()> {
-    if mode == Mode::DryRun {
+async fn enable(ops: &Ops, user: &User, mode: &Mode, report: &mut Report) -> Result<()> {
+    if mode.plan_only(&[Action::UnlockAccount], Some(&resolve::upn(user)))? {
         report.step("enable", "set accountEnabled to true", StepStatus::Planned);
         return Ok(());
     }
@@ -225,18 +230,21 @@ const BULK_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,onPre
 const CHUNK: usize = 100;
 const CHUNKS_IN_FLIGHT: usize = 6;
 const BATCHES_IN_FLIGHT: usize = 5;
+/// Users whose policy facts are read at once within a chunk.
+const FACTS_IN_FLIGHT: usize = 8;
 
 /// Unlocks a list of users (UPNs or object ids in batches; names one by one through the
-/// resolver). Chunks of users are pipelined (read → re-enable → verify) so reads overlap the
-/// waits that Graph's write budget imposes.
+/// resolver). Chunks of users are pipelined (read → authorize → re-enable → verify) so reads
+/// overlap the waits that Graph's write budget imposes. `guard` is `None` for a dry run;
+/// otherwise every user is authorized on its own (its own audit intent and outcome), so an
+/// interrupted run leaves exactly the in-flight users open and a rerun skips finished ones.
 pub async fn bulk_unlock(
     ops: &Ops,
     inputs: &[String],
     options: &UnlockOptions,
-    mode: Mode,
+    guard: Option<&BulkGuard<'_>>,
     progress: &dyn Progress,
 ) -> Result<BulkReport> {
-    use futures::StreamExt;
     let before = ops.graph.stats();
     progress.started(inputs.len());
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -251,7 +259,7 @@ pub async fn bulk_unlock(
     let mut items: Vec<BulkItem> = Vec::with_capacity(inputs.len());
     let mut leftovers: Vec<String> = named.into_iter().cloned().collect();
     let mut chunks = futures::stream::iter(direct.chunks(CHUNK))
-        .map(|chunk| bulk_chunk(ops, chunk, mode))
+        .map(|chunk| bulk_chunk(ops, chunk, guard))
         .buffer_unordered(CHUNKS_IN_FLIGHT);
     while let Some(outcome) = chunks.next().await {
         let (finished, rest) = outcome?;
@@ -263,7 +271,18 @@ pub async fn bulk_unlock(
 
     // Users that are not simply disabled get the full single-user unlock.
     for input in leftovers {
-        let item = match unlock_account(ops, &input, options, mode).await {
+        let result = match guard {
+            None => unlock_account(ops, &input, options, &Mode::DryRun).await,
+            Some(guard) => {
+                guard
+                    .run_item(ops, |mode| {
+                        let input = input.clone();
+                        async move { unlock_account(ops, &input, options, &mode).await }
+                    })
+                    .await
+            }
+        };
+        let item = match result {
             Ok(report) => BulkItem {
                 input: input.clone(),
                 user: report.target.clone(),
@@ -304,7 +323,7 @@ pub async fn bulk_unlock(
 async fn bulk_chunk(
     ops: &Ops,
     chunk: &[&String],
-    mode: Mode,
+    guard: Option<&BulkGuard<'_>>,
 ) -> Result<(Vec<BulkItem>, Vec<String>)> {
     let reads: Vec<BatchRequest> = chunk
         .iter()
@@ -341,7 +360,7 @@ async fn bulk_chunk(
             _ => rest.push((*input).clone()),
         }
     }
-    if mode == Mode::DryRun {
+    let Some(guard) = guard else {
         for (input, user) in &to_enable {
             items.push(BulkItem {
                 input: (*input).clone(),
@@ -351,11 +370,51 @@ async fn bulk_chunk(
             });
         }
         return Ok((items, rest));
+    };
+    // Authorize each user on its own: its facts, the policy, its intent record.
+    let mut authorized: Vec<(&String, User, Arc<Approved>)> = Vec::new();
+    let decisions = futures::stream::iter(to_enable)
+        .map(|(input, user)| async move {
+            let upn = resolve::upn(&user);
+            let mut plan = Report::new("unlock_account", Some(&upn));
+            plan.outcome = Outcome::Planned;
+            plan.summary = format!("Would unlock {upn} (disabled).");
+            plan.step("enable", "set accountEnabled to true", StepStatus::Planned);
+            let decision = guard.authorize(ops, &user, &plan).await;
+            (input, user, decision)
+        })
+        .buffered(FACTS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    for (input, user, decision) in decisions {
+        match decision {
+            Ok(Ok(approved)) => {
+                // The same gate as every single write: this capability covers this user.
+                let gate = Mode::Execute(approved.clone());
+                if gate.plan_only(&[Action::UnlockAccount], Some(&resolve::upn(&user)))? {
+                    continue;
+                }
+                authorized.push((input, user, approved))
+            }
+            Ok(Err(why)) => items.push(BulkItem {
+                input: input.clone(),
+                user: Some(resolve::upn(&user)),
+                outcome: Outcome::Refused,
+                summary: why.reason,
+            }),
+            Err(error) => items.push(BulkItem {
+                input: input.clone(),
+                user: Some(resolve::upn(&user)),
+                outcome: Outcome::Failed,
+                summary: error.to_string(),
+            }),
+        }
     }
+    let to_enable = authorized;
     let patches: Vec<BatchRequest> = to_enable
         .iter()
         .enumerate()
-        .map(|(index, (_, user))| {
+        .map(|(index, (_, user, _))| {
             BatchRequest::patch(
                 index.to_string(),
                 &format!("/users/{}", user.id),
@@ -370,7 +429,7 @@ async fn bulk_chunk(
     let verifications: Vec<BatchRequest> = to_enable
         .iter()
         .enumerate()
-        .map(|(index, (_, user))| {
+        .map(|(index, (_, user, _))| {
             BatchRequest::get(
                 index.to_string(),
                 &format!("/users/{}?$select=id,accountEnabled", user.id),
@@ -381,7 +440,8 @@ async fn bulk_chunk(
         .graph
         .batch_all_concurrent(verifications, BATCHES_IN_FLIGHT)
         .await?;
-    for (((input, user), answer), check) in to_enable.iter().zip(written).zip(checks) {
+    for (((input, user, approved), answer), check) in to_enable.into_iter().zip(written).zip(checks)
+    {
         let verified = check.json::<User>().ok().and_then(|u| u.account_enabled) == Some(true);
         let (outcome, summary) = match (answer.error(), verified) {
             (None, true) => (Outcome::Done, "re-enabled; verified".to_string()),
@@ -391,9 +451,25 @@ async fn bulk_chunk(
                 "Graph accepted the change but still shows the account disabled".to_string(),
             ),
         };
+        let mut report = Report::new("unlock_account", Some(&resolve::upn(&user)));
+        report.outcome = outcome;
+        report.summary = summary.clone();
+        report.step(
+            "enable",
+            "accountEnabled set to true",
+            if outcome == Outcome::Done {
+                StepStatus::Done
+            } else {
+                StepStatus::Failed
+            },
+        );
+        if outcome == Outcome::Done {
+            report.verify("accountEnabled is true");
+        }
+        crate::guarded::complete(guard.guard, approved, &Ok(report)).await;
         items.push(BulkItem {
-            input: (*input).clone(),
-            user: Some(resolve::upn(user)),
+            input: input.clone(),
+            user: Some(resolve::upn(&user)),
             outcome,
             summary,
         });

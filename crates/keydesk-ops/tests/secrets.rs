@@ -6,12 +6,13 @@
 #[allow(dead_code)]
 mod harness;
 
+use keydesk_policy::Action;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use keydesk_ops::credentials::{PasswordResetOptions, password_reset};
 use keydesk_ops::delivery::Delivery;
 use keydesk_ops::directory::create_user;
-use keydesk_ops::{Error, Mode, Outcome};
+use keydesk_ops::{Error, Outcome};
 
 use harness::{World, noa, upn};
 
@@ -58,7 +59,9 @@ async fn john_smith_password_goes_to_his_manager_and_nowhere_else() {
             delivery: Delivery::Manager,
             revoke_sessions: false,
         },
-        Mode::Execute,
+        &world
+            .execute(Action::PasswordReset, "john.smith@contoso.onmicrosoft.com")
+            .await,
     )
     .await
     .expect("reset runs");
@@ -124,9 +127,16 @@ async fn new_user_password_goes_to_the_manager_only() {
     let captured = capture();
 
     let world = World::start().await;
-    let report = create_user(&world.ops, &noa(), &Delivery::Manager, Mode::Execute)
-        .await
-        .expect("create runs");
+    let report = create_user(
+        &world.ops,
+        &noa(),
+        &Delivery::Manager,
+        &world
+            .execute(Action::CreateUser, noa().upn.as_deref().unwrap_or_default())
+            .await,
+    )
+    .await
+    .expect("create runs");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     assert_eq!(report.action, "create_user");
     assert_eq!(
@@ -197,8 +207,15 @@ async fn new_user_password_goes_to_the_manager_only() {
         "the password leaked into --json"
     );
 
-    let again = create_user(&world.ops, &noa(), &Delivery::Manager, Mode::Execute)
-        .await
-        .expect_err("UPN taken");
+    let again = create_user(
+        &world.ops,
+        &noa(),
+        &Delivery::Manager,
+        &world
+            .execute(Action::CreateUser, noa().upn.as_deref().unwrap_or_default())
+            .await,
+    )
+    .await
+    .expect_err("UPN taken");
     assert!(matches!(again, Error::InvalidInput(_)), "{again:?}");
 }

@@ -10,6 +10,7 @@
 use keydesk_core::Secret;
 use keydesk_graph::HELPDESK_USER_SELECT;
 use keydesk_graph::model::User;
+use keydesk_policy::Action;
 use serde_json::{Map, Value, json};
 
 use super::{check_phone, profile_json, usage_location};
@@ -197,7 +198,7 @@ pub async fn create_user(
     ops: &Ops,
     request: &NewUserRequest,
     delivery: &Delivery,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     validate(request)?;
     let (upn, nickname) = identity(ops, request).await?;
@@ -251,7 +252,7 @@ pub async fn create_user(
         "delivery": recipient,
         "forceChangePasswordNextSignIn": true,
     });
-    let status = if mode == Mode::DryRun {
+    let status = if mode.is_dry_run() {
         StepStatus::Planned
     } else {
         StepStatus::Done
@@ -259,7 +260,7 @@ pub async fn create_user(
     let plan_create = format!(
         "create {lowered} with a generated temporary password that must be changed at first sign-in"
     );
-    if mode == Mode::DryRun {
+    if mode.plan_only(&[Action::CreateUser], report.target.as_deref())? {
         report.step("create", plan_create, status);
         report.step("deliver", to.clone(), status);
         if let Some(manager) = &manager_upn {

@@ -6,6 +6,7 @@
 
 use keydesk_graph::GraphRequest;
 use keydesk_graph::odata::segment;
+use keydesk_policy::Action;
 use serde_json::{Value, json};
 
 use crate::report::{Outcome, Report, StepStatus};
@@ -114,7 +115,7 @@ pub async fn update_photo(
     query: &str,
     bytes: Vec<u8>,
     declared: &str,
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<Report> {
     if bytes.len() < MIN_PHOTO_BYTES {
         return Err(Error::InvalidInput(format!(
@@ -150,7 +151,7 @@ pub async fn update_photo(
         image.content_type,
         size.div_ceil(1024)
     );
-    if mode == Mode::DryRun {
+    if mode.plan_only(&[Action::UpdatePhoto], report.target.as_deref())? {
         report.step("upload", plan.clone(), StepStatus::Planned);
         report.outcome = Outcome::Planned;
         report.summary = format!("Would {plan}.");

@@ -1,12 +1,13 @@
 //! Password reset, MFA reset, TAP, unblock, revoke and disable on the demo cast, and the rule
 //! that a generated secret never reaches a log line, a report or a stored record.
 
+use keydesk_ops::Outcome;
 use keydesk_ops::credentials::{
     MfaResetOptions, PasswordResetOptions, TapOptions, disable_account, issue_tap, mfa_reset,
     password_reset, revoke_sessions, unblock_signin,
 };
 use keydesk_ops::delivery::Delivery;
-use keydesk_ops::{Mode, Outcome};
+use keydesk_policy::Action;
 
 use crate::harness::{World, upn};
 
@@ -20,7 +21,7 @@ async fn nestor_is_reset_through_the_privileged_path() {
             delivery: Delivery::Reveal,
             revoke_sessions: true,
         },
-        Mode::Execute,
+        &world.execute(Action::PasswordReset, "NestorW").await,
     )
     .await
     .expect("reset runs");
@@ -55,7 +56,7 @@ async fn own_mailbox_delivery_is_refused() {
             delivery: Delivery::MailTo(upn("SarahL")),
             revoke_sessions: false,
         },
-        Mode::Execute,
+        &world.execute(Action::PasswordReset, "SarahL").await,
     )
     .await
     .expect_err("never to the mailbox being reset");
@@ -78,7 +79,7 @@ async fn tom_mfa_reset_issues_a_tap_first() {
                 delivery: Delivery::Manager,
             }),
         },
-        Mode::Execute,
+        &world.execute(Action::MfaReset, "TomB").await,
     )
     .await
     .expect("MFA reset runs");
@@ -104,9 +105,13 @@ async fn tom_mfa_reset_issues_a_tap_first() {
 #[tokio::test]
 async fn diego_is_unblocked() {
     let world = World::start().await;
-    let report = unblock_signin(&world.ops, "DiegoS", Mode::Execute)
-        .await
-        .expect("unblock runs");
+    let report = unblock_signin(
+        &world.ops,
+        "DiegoS",
+        &world.execute(Action::UnblockSignin, "DiegoS").await,
+    )
+    .await
+    .expect("unblock runs");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     assert!(
         report
@@ -124,7 +129,13 @@ async fn diego_is_unblocked() {
 #[tokio::test]
 async fn johanna_cannot_be_unblocked_without_investigation() {
     let world = World::start().await;
-    match unblock_signin(&world.ops, "JohannaL", Mode::Execute).await {
+    match unblock_signin(
+        &world.ops,
+        "JohannaL",
+        &world.execute(Action::UnblockSignin, "JohannaL").await,
+    )
+    .await
+    {
         Err(keydesk_ops::Error::Refused { guidance, .. }) => {
             assert!(guidance.contains("investigate"))
         }
@@ -158,7 +169,7 @@ async fn shane_gets_a_tap_by_name_with_an_apostrophe() {
             usable_once: true,
             delivery: Delivery::Reveal,
         },
-        Mode::Execute,
+        &world.execute(Action::IssueTap, "Shane O'Brien").await,
     )
     .await
     .expect("TAP runs");
@@ -187,18 +198,30 @@ async fn shane_gets_a_tap_by_name_with_an_apostrophe() {
 #[tokio::test]
 async fn revoke_and_disable() {
     let world = World::start().await;
-    let report = revoke_sessions(&world.ops, "LidiaH", Mode::Execute)
-        .await
-        .expect("revoke runs");
+    let report = revoke_sessions(
+        &world.ops,
+        "LidiaH",
+        &world.execute(Action::RevokeSessions, "LidiaH").await,
+    )
+    .await
+    .expect("revoke runs");
     assert_eq!(report.outcome, Outcome::Done);
     assert!(!report.verified.is_empty());
-    let report = disable_account(&world.ops, "LidiaH", Mode::Execute)
-        .await
-        .expect("disable runs");
+    let report = disable_account(
+        &world.ops,
+        "LidiaH",
+        &world.execute(Action::DisableAccount, "LidiaH").await,
+    )
+    .await
+    .expect("disable runs");
     assert_eq!(report.outcome, Outcome::Done);
     assert!(!world.user_state("LidiaH", |u| u.user.account_enabled));
-    let error = disable_account(&world.ops, "GradyA", Mode::Execute)
-        .await
-        .expect_err("synced");
+    let error = disable_account(
+        &world.ops,
+        "GradyA",
+        &world.execute(Action::DisableAccount, "GradyA").await,
+    )
+    .await
+    .expect_err("synced");
     assert!(matches!(error, keydesk_ops::Error::Refused { .. }));
 }

@@ -7,6 +7,7 @@ use keydesk_ops::directory::{
     update_photo, update_user_profile,
 };
 use keydesk_ops::{Error, Mode, Outcome, StepStatus};
+use keydesk_policy::Action;
 use serde_json::Value;
 
 use crate::harness::{World, noa, upn};
@@ -188,7 +189,7 @@ async fn create_user_dry_run_and_bad_input() {
         mail_nickname: Some("noa.levi".into()),
         ..noa()
     };
-    let report = create_user(&world.ops, &request, &Delivery::Manager, Mode::DryRun)
+    let report = create_user(&world.ops, &request, &Delivery::Manager, &Mode::DryRun)
         .await
         .expect("plan");
     assert_eq!(report.outcome, Outcome::Planned);
@@ -209,16 +210,37 @@ async fn create_user_dry_run_and_bad_input() {
         manager: None,
         ..noa()
     };
-    let error = create_user(&world.ops, &no_manager, &Delivery::Manager, Mode::Execute)
-        .await
-        .expect_err("nobody to deliver to");
+    let error = create_user(
+        &world.ops,
+        &no_manager,
+        &Delivery::Manager,
+        &world
+            .execute(
+                Action::CreateUser,
+                no_manager.upn.as_deref().unwrap_or_default(),
+            )
+            .await,
+    )
+    .await
+    .expect_err("nobody to deliver to");
     assert!(matches!(error, Error::Refused { .. }), "{error:?}");
     let bad_upn = NewUserRequest {
         upn: Some("noa levi@contoso.onmicrosoft.com".into()),
         ..noa()
     };
     assert!(matches!(
-        create_user(&world.ops, &bad_upn, &Delivery::Reveal, Mode::Execute).await,
+        create_user(
+            &world.ops,
+            &bad_upn,
+            &Delivery::Reveal,
+            &world
+                .execute(
+                    Action::CreateUser,
+                    bad_upn.upn.as_deref().unwrap_or_default()
+                )
+                .await
+        )
+        .await,
         Err(Error::InvalidInput(_))
     ));
     let foreign = NewUserRequest {
@@ -226,7 +248,18 @@ async fn create_user_dry_run_and_bad_input() {
         ..noa()
     };
     assert!(matches!(
-        create_user(&world.ops, &foreign, &Delivery::Reveal, Mode::Execute).await,
+        create_user(
+            &world.ops,
+            &foreign,
+            &Delivery::Reveal,
+            &world
+                .execute(
+                    Action::CreateUser,
+                    foreign.upn.as_deref().unwrap_or_default()
+                )
+                .await
+        )
+        .await,
         Err(Error::InvalidInput(_))
     ));
     assert!(
@@ -246,7 +279,7 @@ async fn profile_update_changes_only_what_differs() {
         department: Some("R&D".into()),
         ..ProfileUpdate::default()
     };
-    let plan = update_user_profile(&world.ops, "AliceC", &update, Mode::DryRun)
+    let plan = update_user_profile(&world.ops, "AliceC", &update, &Mode::DryRun)
         .await
         .expect("plan");
     assert_eq!(plan.outcome, Outcome::Planned);
@@ -257,9 +290,14 @@ async fn profile_update_changes_only_what_differs() {
         Some("+1 415 555 0123")
     );
 
-    let report = update_user_profile(&world.ops, "AliceC", &update, Mode::Execute)
-        .await
-        .expect("update runs");
+    let report = update_user_profile(
+        &world.ops,
+        "AliceC",
+        &update,
+        &world.execute(Action::UpdateUserProfile, "AliceC").await,
+    )
+    .await
+    .expect("update runs");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     let changed: Vec<String> = names(&report.details["changes"], "property");
     assert_eq!(
@@ -281,16 +319,27 @@ async fn profile_update_changes_only_what_differs() {
         Some("SF HQ - Floor 4")
     );
 
-    let again = update_user_profile(&world.ops, "AliceC", &update, Mode::Execute)
-        .await
-        .expect("update runs");
+    let again = update_user_profile(
+        &world.ops,
+        "AliceC",
+        &update,
+        &world.execute(Action::UpdateUserProfile, "AliceC").await,
+    )
+    .await
+    .expect("update runs");
     assert_eq!(again.outcome, Outcome::NothingToDo);
     let two_phones = ProfileUpdate {
         business_phones: Some(vec!["+1 1".into(), "+1 2".into()]),
         ..ProfileUpdate::default()
     };
     assert!(matches!(
-        update_user_profile(&world.ops, "AliceC", &two_phones, Mode::Execute).await,
+        update_user_profile(
+            &world.ops,
+            "AliceC",
+            &two_phones,
+            &world.execute(Action::UpdateUserProfile, "AliceC").await
+        )
+        .await,
         Err(Error::InvalidInput(_))
     ));
 }
@@ -302,9 +351,14 @@ async fn synced_grady_is_refused_with_guidance() {
         job_title: Some("Senior Engineer".into()),
         ..ProfileUpdate::default()
     };
-    let error = update_user_profile(&world.ops, "GradyA", &update, Mode::Execute)
-        .await
-        .expect_err("synced");
+    let error = update_user_profile(
+        &world.ops,
+        "GradyA",
+        &update,
+        &world.execute(Action::UpdateUserProfile, "GradyA").await,
+    )
+    .await
+    .expect_err("synced");
     let Error::Refused { reason, guidance } = error else {
         panic!("expected a refusal, got {error:?}");
     };
@@ -373,9 +427,15 @@ fn png(size: u32) -> Vec<u8> {
 async fn photo_png_is_accepted_and_text_refused() {
     let world = World::start().await;
     let image = png(48);
-    let report = update_photo(&world.ops, "LidiaH", image.clone(), "me.png", Mode::Execute)
-        .await
-        .expect("upload runs");
+    let report = update_photo(
+        &world.ops,
+        "LidiaH",
+        image.clone(),
+        "me.png",
+        &world.execute(Action::UpdatePhoto, "LidiaH").await,
+    )
+    .await
+    .expect("upload runs");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     assert_eq!(report.details["width"], 48);
     assert!(
@@ -393,7 +453,7 @@ async fn photo_png_is_accepted_and_text_refused() {
         "LidiaH",
         image.clone(),
         "image/jpeg",
-        Mode::DryRun,
+        &Mode::DryRun,
     )
     .await
     .expect("plan");
@@ -408,25 +468,52 @@ async fn photo_png_is_accepted_and_text_refused() {
     );
 
     let text = b"Dear helpdesk, here is my photo. ".repeat(20);
-    let error = update_photo(&world.ops, "AliceC", text, "photo.png", Mode::Execute)
-        .await
-        .expect_err("text is no photo");
+    let error = update_photo(
+        &world.ops,
+        "AliceC",
+        text,
+        "photo.png",
+        &world.execute(Action::UpdatePhoto, "AliceC").await,
+    )
+    .await
+    .expect_err("text is no photo");
     assert!(
         matches!(&error, Error::InvalidInput(why) if why.contains("text")),
         "{error:?}"
     );
     let truncated = image[..image.len() - 12].to_vec();
     assert!(matches!(
-        update_photo(&world.ops, "AliceC", truncated, "me.png", Mode::Execute).await,
+        update_photo(
+            &world.ops,
+            "AliceC",
+            truncated,
+            "me.png",
+            &world.execute(Action::UpdatePhoto, "AliceC").await
+        )
+        .await,
         Err(Error::InvalidInput(_))
     ));
     assert!(matches!(
-        update_photo(&world.ops, "AliceC", Vec::new(), "me.png", Mode::Execute).await,
+        update_photo(
+            &world.ops,
+            "AliceC",
+            Vec::new(),
+            "me.png",
+            &world.execute(Action::UpdatePhoto, "AliceC").await
+        )
+        .await,
         Err(Error::InvalidInput(_))
     ));
     let huge = [image.as_slice(), &vec![0u8; 4 * 1024 * 1024]].concat();
     assert!(matches!(
-        update_photo(&world.ops, "AliceC", huge, "me.png", Mode::Execute).await,
+        update_photo(
+            &world.ops,
+            "AliceC",
+            huge,
+            "me.png",
+            &world.execute(Action::UpdatePhoto, "AliceC").await
+        )
+        .await,
         Err(Error::InvalidInput(_))
     ));
     assert!(

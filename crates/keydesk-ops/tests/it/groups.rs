@@ -6,6 +6,7 @@ use keydesk_ops::groups::{
     check_membership, grant_access, list_group_members, list_user_groups, remove_access,
 };
 use keydesk_ops::{Error, Mode, Outcome, StepStatus};
+use keydesk_policy::Action;
 
 use crate::harness::{World, upn};
 
@@ -21,7 +22,7 @@ fn is_member(world: &World, nick: &str, group: &str) -> bool {
 #[tokio::test]
 async fn sarah_is_granted_finance_admins_once() {
     let world = World::start().await;
-    let plan = grant_access(&world.ops, "SarahL", "Finance-Admins", Mode::DryRun)
+    let plan = grant_access(&world.ops, "SarahL", "Finance-Admins", &Mode::DryRun)
         .await
         .expect("plan");
     assert_eq!(plan.outcome, Outcome::Planned);
@@ -31,9 +32,14 @@ async fn sarah_is_granted_finance_admins_once() {
         "a dry run changes nothing"
     );
 
-    let report = grant_access(&world.ops, "SarahL", "Finance-Admins", Mode::Execute)
-        .await
-        .expect("grant runs");
+    let report = grant_access(
+        &world.ops,
+        "SarahL",
+        "Finance-Admins",
+        &world.execute(Action::GrantAccess, "SarahL").await,
+    )
+    .await
+    .expect("grant runs");
     assert_eq!(report.action, "grant_access");
     assert_eq!(
         report.target.as_deref(),
@@ -44,9 +50,14 @@ async fn sarah_is_granted_finance_admins_once() {
     assert!(!report.verified.is_empty());
     assert!(is_member(&world, "SarahL", "Finance-Admins"));
 
-    let again = grant_access(&world.ops, "SarahL", "Finance-Admins", Mode::Execute)
-        .await
-        .expect("grant runs");
+    let again = grant_access(
+        &world.ops,
+        "SarahL",
+        "Finance-Admins",
+        &world.execute(Action::GrantAccess, "SarahL").await,
+    )
+    .await
+    .expect("grant runs");
     assert_eq!(again.outcome, Outcome::NothingToDo, "{again:#?}");
     assert!(again.steps.is_empty(), "nothing was sent");
 }
@@ -58,7 +69,9 @@ async fn microsoft_365_group_works_too() {
         &world.ops,
         "sarahl@contoso.onmicrosoft.com",
         "Finance-M365",
-        Mode::Execute,
+        &world
+            .execute(Action::GrantAccess, "sarahl@contoso.onmicrosoft.com")
+            .await,
     )
     .await
     .expect("grant runs");
@@ -71,9 +84,14 @@ async fn microsoft_365_group_works_too() {
 async fn dynamic_and_synced_groups_are_refused() {
     let world = World::start().await;
     // AdeleV is disabled, so the "all enabled users" rule leaves her out.
-    let error = grant_access(&world.ops, "AdeleV", "Dynamic-All-Users", Mode::Execute)
-        .await
-        .expect_err("dynamic");
+    let error = grant_access(
+        &world.ops,
+        "AdeleV",
+        "Dynamic-All-Users",
+        &world.execute(Action::GrantAccess, "AdeleV").await,
+    )
+    .await
+    .expect_err("dynamic");
     let Error::Refused { reason, guidance } = error else {
         panic!("expected a refusal, got {error:?}");
     };
@@ -81,16 +99,26 @@ async fn dynamic_and_synced_groups_are_refused() {
     assert!(guidance.contains("rule"), "{guidance}");
     assert!(!is_member(&world, "AdeleV", "Dynamic-All-Users"));
 
-    let error = grant_access(&world.ops, "SarahL", "On-Prem-VPN-Users", Mode::Execute)
-        .await
-        .expect_err("synced");
+    let error = grant_access(
+        &world.ops,
+        "SarahL",
+        "On-Prem-VPN-Users",
+        &world.execute(Action::GrantAccess, "SarahL").await,
+    )
+    .await
+    .expect_err("synced");
     let Error::Refused { guidance, .. } = error else {
         panic!("expected a refusal, got {error:?}");
     };
     assert!(guidance.contains("Active Directory"), "{guidance}");
-    let error = remove_access(&world.ops, "GradyA", "On-Prem-VPN-Users", Mode::Execute)
-        .await
-        .expect_err("synced");
+    let error = remove_access(
+        &world.ops,
+        "GradyA",
+        "On-Prem-VPN-Users",
+        &world.execute(Action::RemoveAccess, "GradyA").await,
+    )
+    .await
+    .expect_err("synced");
     assert!(matches!(error, Error::Refused { .. }), "{error:?}");
     assert!(is_member(&world, "GradyA", "On-Prem-VPN-Users"));
 }
@@ -98,19 +126,34 @@ async fn dynamic_and_synced_groups_are_refused() {
 #[tokio::test]
 async fn remove_access_then_nothing_to_do() {
     let world = World::start().await;
-    let report = remove_access(&world.ops, "AliceC", "Sales Team", Mode::Execute)
-        .await
-        .expect("remove runs");
+    let report = remove_access(
+        &world.ops,
+        "AliceC",
+        "Sales Team",
+        &world.execute(Action::RemoveAccess, "AliceC").await,
+    )
+    .await
+    .expect("remove runs");
     assert_eq!(report.action, "remove_access");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     assert!(!is_member(&world, "AliceC", "Sales Team"));
-    let again = remove_access(&world.ops, "AliceC", "Sales Team", Mode::Execute)
-        .await
-        .expect("remove runs");
+    let again = remove_access(
+        &world.ops,
+        "AliceC",
+        "Sales Team",
+        &world.execute(Action::RemoveAccess, "AliceC").await,
+    )
+    .await
+    .expect("remove runs");
     assert_eq!(again.outcome, Outcome::NothingToDo);
-    let unknown = remove_access(&world.ops, "AliceC", "No Such Group", Mode::Execute)
-        .await
-        .expect_err("no group");
+    let unknown = remove_access(
+        &world.ops,
+        "AliceC",
+        "No Such Group",
+        &world.execute(Action::RemoveAccess, "AliceC").await,
+    )
+    .await
+    .expect_err("no group");
     assert!(
         matches!(unknown, Error::GroupNotFound { .. }),
         "{unknown:?}"

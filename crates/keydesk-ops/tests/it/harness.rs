@@ -3,8 +3,14 @@
 use keydesk_graph::{Credential, GraphClient, GraphConfig, Secret};
 use keydesk_graph_emu::seed::apps::KEYDESK_APP_ID;
 use keydesk_graph_emu::{Emulator, RunningEmulator, SeedConfig, SimulationConfig};
+use keydesk_guard::{Authorization, Guard, GuardState, PlannedChange, Request};
 use keydesk_ops::directory::NewUserRequest;
-use keydesk_ops::{Ops, Settings};
+use keydesk_ops::guarded::{Actor, BulkGuard};
+use keydesk_ops::{Mode, Ops, Settings};
+use keydesk_policy::{
+    Action, Origin, PolicyEngine, PolicySettings, Principal, PrincipalKind, Resource, TargetGroup,
+    VerificationMode,
+};
 use serde_json::Value;
 
 pub const DOMAIN: &str = "contoso.onmicrosoft.com";
@@ -33,7 +39,13 @@ pub struct World {
     pub ops: Ops,
     pub emulator: Emulator,
     pub running: RunningEmulator,
+    /// The guard every execution goes through: the default policy in unrestricted mode with a
+    /// budget large enough for the bulk tests, its audit log and state in a temporary SQLite.
+    pub guard: Guard,
+    /// MeganB (Global Administrator), as read from the directory.
+    pub actor: Actor,
     http: reqwest::Client,
+    _state: tempfile::TempDir,
 }
 
 impl World {
@@ -73,11 +85,115 @@ impl World {
                 .expect("url"),
         );
         let ops = Ops::new(graph, settings, upn("MeganB"));
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let location = state.path().join("keydesk.sqlite").display().to_string();
+        let mut policy = PolicySettings::recommended();
+        policy.verification_mode = VerificationMode::Unrestricted;
+        policy.hourly_sensitive_budget = 1_000_000;
+        let guard = Guard::new(
+            PolicyEngine::with_default_policy(policy).expect("the default policy loads"),
+            std::sync::Arc::from(keydesk_audit::open(&location).await.expect("audit opens")),
+            GuardState::open(&location)
+                .await
+                .expect("guard state opens"),
+        );
+        let actor = Actor::read(&ops, &upn("MeganB"), Origin::Cli)
+            .await
+            .expect("MeganB's facts");
         World {
             ops,
             emulator,
             running,
+            guard,
+            actor,
             http: reqwest::Client::new(),
+            _state: state,
+        }
+    }
+
+    /// Executing mode for `action` on `nick` (a UPN for new users), authorized by the guard
+    /// from the directory's facts; a privileged target's approval is given by PattiF.
+    pub async fn execute(&self, action: Action, nick: &str) -> Mode {
+        let target = if nick.contains('@') {
+            nick.to_lowercase()
+        } else {
+            upn(nick).to_lowercase()
+        };
+        let resource = match action {
+            Action::CreateUser => Resource::Tenant,
+            Action::GrantAccess | Action::RemoveAccess | Action::RequestAccess => {
+                Resource::Group(TargetGroup {
+                    name: "a test group".into(),
+                    owners: vec![],
+                    privileged: false,
+                })
+            }
+            _ => match keydesk_ops::resolve::user(&self.ops.graph, &target).await {
+                Ok(user) => keydesk_ops::facts::user_resource(&self.ops, &user)
+                    .await
+                    .expect("target facts"),
+                // A user that doesn't exist: the operation itself reports it.
+                Err(_) => Resource::Tenant,
+            },
+        };
+        let request = Request {
+            principal: self.actor.principal.clone(),
+            resource,
+            plan: PlannedChange {
+                action,
+                target: Some(target.clone()),
+                summary: format!("test execution of {action} on {target}"),
+                steps: vec![],
+            },
+            origin: Origin::Cli,
+            on_behalf_of: None,
+            profile_fields: vec![],
+        };
+        let mut authorization = self.guard.authorize(&request).await.expect("authorize");
+        if let Authorization::Pending {
+            approval: Some(approval),
+            ..
+        } = &authorization
+        {
+            let patti = Principal {
+                upn: upn("PattiF"),
+                kind: PrincipalKind::Operator,
+                directory_roles: vec!["Privileged Authentication Administrator".into()],
+                groups: vec![],
+                unlock_any_account: false,
+            };
+            self.guard
+                .decide(&approval.id, &patti, true, None)
+                .await
+                .expect("PattiF approves");
+            authorization = self.guard.authorize(&request).await.expect("authorize");
+        }
+        match authorization {
+            Authorization::Approved(approved) => Mode::Execute(std::sync::Arc::new(approved)),
+            // Tests that expect the operation's own refusal (a synced user, an unknown one) get
+            // it from the dry run; a test expecting a change sees "planned" and fails.
+            other => {
+                eprintln!("the guard did not authorize {action} on {target}: {other:?}");
+                Mode::DryRun
+            }
+        }
+    }
+
+    /// A bulk run's guard for `inputs`.
+    pub async fn bulk(&self, inputs: &[String]) -> BulkGuard<'_> {
+        let plan = PlannedChange {
+            action: Action::UnlockAccount,
+            target: None,
+            summary: format!("bulk unlock of {} users", inputs.len()),
+            steps: inputs
+                .iter()
+                .map(|i| ("unlock_account".to_string(), i.clone()))
+                .collect(),
+        };
+        BulkGuard {
+            guard: &self.guard,
+            actor: &self.actor,
+            run: self.guard.begin_bulk(&plan).await.expect("begin bulk"),
         }
     }
 

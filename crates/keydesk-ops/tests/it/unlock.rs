@@ -4,6 +4,7 @@ use keydesk_ops::credentials::PasswordResetOptions;
 use keydesk_ops::delivery::Delivery;
 use keydesk_ops::unlock::{Quiet, UnlockOptions, bulk_unlock, unlock_account};
 use keydesk_ops::{Error, Mode, Outcome};
+use keydesk_policy::Action;
 
 use crate::harness::{World, upn};
 
@@ -16,9 +17,14 @@ fn to_manager() -> UnlockOptions {
 #[tokio::test]
 async fn adele_is_re_enabled_and_verified() {
     let world = World::start().await;
-    let report = unlock_account(&world.ops, "AdeleV", &to_manager(), Mode::Execute)
-        .await
-        .expect("unlock runs");
+    let report = unlock_account(
+        &world.ops,
+        "AdeleV",
+        &to_manager(),
+        &world.execute(Action::UnlockAccount, "AdeleV").await,
+    )
+    .await
+    .expect("unlock runs");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     assert!(
         report
@@ -32,7 +38,7 @@ async fn adele_is_re_enabled_and_verified() {
 #[tokio::test]
 async fn dry_run_changes_nothing() {
     let world = World::start().await;
-    let report = unlock_account(&world.ops, "AdeleV", &to_manager(), Mode::DryRun)
+    let report = unlock_account(&world.ops, "AdeleV", &to_manager(), &Mode::DryRun)
         .await
         .expect("plan runs");
     assert_eq!(report.outcome, Outcome::Planned);
@@ -46,9 +52,14 @@ async fn dry_run_changes_nothing() {
 async fn isaiah_expired_password_is_reset_and_mailed_to_his_manager() {
     let world = World::start().await;
     let before = world.user_state("IsaiahL", |u| u.password_hash.clone());
-    let report = unlock_account(&world.ops, "IsaiahL", &to_manager(), Mode::Execute)
-        .await
-        .expect("unlock runs");
+    let report = unlock_account(
+        &world.ops,
+        "IsaiahL",
+        &to_manager(),
+        &world.execute(Action::UnlockAccount, "IsaiahL").await,
+    )
+    .await
+    .expect("unlock runs");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
     assert_ne!(
         world.user_state("IsaiahL", |u| u.password_hash.clone()),
@@ -72,7 +83,7 @@ async fn henrietta_gets_a_tap() {
         &UnlockOptions {
             delivery: Delivery::Reveal,
         },
-        Mode::Execute,
+        &world.execute(Action::UnlockAccount, "HenriettaM").await,
     )
     .await
     .expect("unlock runs");
@@ -91,9 +102,14 @@ async fn henrietta_gets_a_tap() {
 #[tokio::test]
 async fn alex_lockout_is_explained_not_changed() {
     let world = World::start().await;
-    let report = unlock_account(&world.ops, "AlexW", &to_manager(), Mode::Execute)
-        .await
-        .expect("unlock runs");
+    let report = unlock_account(
+        &world.ops,
+        "AlexW",
+        &to_manager(),
+        &world.execute(Action::UnlockAccount, "AlexW").await,
+    )
+    .await
+    .expect("unlock runs");
     assert_eq!(report.outcome, Outcome::NothingToDo, "{report:#?}");
     assert!(
         report.notes.iter().any(|n| n.contains("Possible attack")),
@@ -119,7 +135,7 @@ async fn grady_is_refused_with_on_premises_guidance() {
             delivery: Delivery::Reveal,
             revoke_sessions: false,
         },
-        Mode::Execute,
+        &world.execute(Action::PasswordReset, "GradyA").await,
     )
     .await
     .expect_err("a synced user's password cannot be reset in Entra");
@@ -143,9 +159,15 @@ async fn bulk_unlock_enables_each_disabled_user_once() {
     assert!(!disabled.is_empty());
     let mut inputs = disabled.clone();
     inputs.push(upn("LidiaH"));
-    let report = bulk_unlock(&world.ops, &inputs, &to_manager(), Mode::Execute, &Quiet)
-        .await
-        .expect("bulk runs");
+    let report = bulk_unlock(
+        &world.ops,
+        &inputs,
+        &to_manager(),
+        Some(&world.bulk(&inputs).await),
+        &Quiet,
+    )
+    .await
+    .expect("bulk runs");
     assert_eq!(report.enabled, disabled.len(), "{report:#?}");
     assert_eq!(report.failed, 0);
     for who in &disabled {
@@ -216,9 +238,15 @@ async fn bulk_unlock_of_ten_thousand_survives_faults_and_throttling() {
     };
     world.emulator.set_simulation(simulation);
 
-    let report = bulk_unlock(&world.ops, &targets, &to_manager(), Mode::Execute, &Quiet)
-        .await
-        .expect("bulk unlock finishes");
+    let report = bulk_unlock(
+        &world.ops,
+        &targets,
+        &to_manager(),
+        Some(&world.bulk(&targets).await),
+        &Quiet,
+    )
+    .await
+    .expect("bulk unlock finishes");
     assert_eq!(
         report.enabled,
         USERS,
