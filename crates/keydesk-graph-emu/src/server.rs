@@ -132,8 +132,11 @@ pub(crate) fn throttled_error(retry_after: u64, scope: &str, information: &str) 
 }
 
 impl Shared {
+    /// A read guard on the tenant. Recursive: a handler holding one may take another (e.g.
+    /// `collection::page` reading the skip-token salt) without deadlocking behind a waiting
+    /// writer, as a plain parking_lot read would.
     pub(crate) fn tenant(&self) -> RwLockReadGuard<'_, TenantState> {
-        self.tenant.read()
+        self.tenant.read_recursive()
     }
 
     pub(crate) fn tenant_mut(&self) -> RwLockWriteGuard<'_, TenantState> {

@@ -84,6 +84,8 @@ impl World {
                 .parse()
                 .expect("url"),
         );
+        // MeganB holds keydesk's "unlock any account" permission (HenriettaM has no MFA).
+        settings.unlock_any_account = vec![upn("MeganB").to_lowercase()];
         let ops = Ops::new(graph, settings, upn("MeganB"));
         let state = tempfile::tempdir().expect("a temporary directory");
         let location = state.path().join("keydesk.sqlite").display().to_string();
@@ -114,10 +116,11 @@ impl World {
     /// Executing mode for `action` on `nick` (a UPN for new users), authorized by the guard
     /// from the directory's facts; a privileged target's approval is given by PattiF.
     pub async fn execute(&self, action: Action, nick: &str) -> Mode {
-        let target = if nick.contains('@') {
-            nick.to_lowercase()
-        } else {
-            upn(nick).to_lowercase()
+        // Resolve as the operation will (a nickname, a display name...).
+        let target = match keydesk_ops::resolve::user(&self.ops.graph, nick).await {
+            Ok(user) => keydesk_ops::resolve::upn(&user).to_lowercase(),
+            Err(_) if nick.contains('@') => nick.to_lowercase(),
+            Err(_) => upn(nick).to_lowercase(),
         };
         let resource = match action {
             Action::CreateUser => Resource::Tenant,
