@@ -48,6 +48,7 @@ pub enum Subject {
 
 /// How a guarded run ended.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // returned once per command; boxing buys nothing
 pub enum Guarded {
     /// Dry run, or nothing to change: the plan.
     Planned(Report),
