@@ -410,6 +410,10 @@ pub async fn run(
             keydesk_ops::locked::list_locked_accounts(&ops, department.as_deref(), hours).await
         }
         Command::Doctor => keydesk_ops::doctor::doctor(&ops).await,
+        Command::Investigate(args) => {
+            return crate::investigate_cmd::investigate(&ctx, &args).await;
+        }
+        Command::Hunt(args) => return crate::investigate_cmd::hunt(&ctx, &args).await,
         Command::Emulator(_) | Command::Demo(_) | Command::Audit(_) => {
             anyhow::bail!("not a tenant command")
         }

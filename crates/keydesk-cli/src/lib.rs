@@ -9,6 +9,7 @@ mod commands;
 mod directory_cmd;
 mod emulator_cmd;
 mod home;
+mod investigate_cmd;
 mod policy_cmd;
 mod render;
 mod tenant;
@@ -89,6 +90,13 @@ pub enum Command {
     },
     /// Which actions will work with the app's permissions and the tenant's licences.
     Doctor,
+    /// Is this account compromised? Evidence (preserved and hashed), detections, verdict;
+    /// `--contain` runs the containment playbook through the guardrails; `--report` writes the
+    /// incident report.
+    Investigate(investigate_cmd::InvestigateArgs),
+    /// Tenant-wide detections over many users' sign-ins: password spray, credential stuffing,
+    /// lockout surges.
+    Hunt(investigate_cmd::HuntArgs),
     /// Verify the end user before an unlock or credential change: send a one-time code to their
     /// registered phone or e-mail (or to their manager), then check the code they read back.
     Verify {
@@ -172,6 +180,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(DemoCommand::Where) => {
             println!("{}", home.demo_tenant_path().display());
             Ok(ExitCode::SUCCESS)
+        }
+        // With a sign-in export, keydesk reads no tenant at all.
+        Command::Investigate(args) if args.signins.is_some() => {
+            investigate_cmd::investigate_file(&args, cli.common.json).map(ExitCode::from)
+        }
+        Command::Hunt(args) if args.signins.is_some() => {
+            investigate_cmd::hunt_file(&args, cli.common.json).map(ExitCode::from)
         }
         Command::Audit(command) => {
             let store = audit_cmd::open(&home, cli.common.database_url.as_deref()).await?;

@@ -317,3 +317,205 @@ fn an_employee_cannot_act_on_a_colleague() {
     let diego = json(&keydesk(home.path(), &["user", "show", "DiegoS", "--json"]));
     assert!(diego["outcome"].is_string());
 }
+
+#[test]
+fn johanna_is_investigated_contained_and_reported() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let found = keydesk(home.path(), &["investigate", "JohannaL", "--json"]);
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let found = json(&found);
+    assert_eq!(found["user"], "johannal@contoso.onmicrosoft.com");
+    assert_eq!(found["verdict"], "compromised");
+    assert!(found["window"]["from"].is_string() && found["window"]["to"].is_string());
+    let kinds: Vec<&str> = found["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    for kind in [
+        "impossible_travel",
+        "new_device",
+        "mfa_fatigue",
+        "new_auth_method",
+        "suspicious_oauth_grant",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    assert!(found["findings"][0]["signins"].is_array());
+    let snapshot = found["evidence"][0]["path"].as_str().expect("a snapshot");
+    assert!(Path::new(snapshot).starts_with(home.path()));
+
+    // Everyone else in the cast that matters here is not compromised.
+    for other in ["AlexW", "AdeleV", "SarahL", "TomB"] {
+        let out = json(&keydesk(home.path(), &["investigate", other, "--json"]));
+        assert_ne!(out["verdict"], "compromised", "{other}");
+    }
+
+    // Helpdesk may not contain; the dry run shows the plan and changes nothing.
+    let lee = keydesk(
+        home.path(),
+        &[
+            "investigate",
+            "JohannaL",
+            "--contain",
+            "--yes",
+            "--as",
+            "LeeG",
+        ],
+    );
+    assert_eq!(lee.status.code(), Some(3));
+    let planned = json(&keydesk(
+        home.path(),
+        &[
+            "investigate",
+            "JohannaL",
+            "--contain",
+            "--dry-run",
+            "--json",
+        ],
+    ));
+    assert_eq!(planned["containment"]["outcome"], "planned");
+    let steps = planned["plan"]["steps"]
+        .as_array()
+        .expect("plan steps")
+        .len();
+    assert!(steps >= 7, "{planned}");
+
+    let report_dir = home.path().join("case");
+    let contained = keydesk(
+        home.path(),
+        &[
+            "investigate",
+            "JohannaL",
+            "--contain",
+            "--yes",
+            "--json",
+            "--report",
+            report_dir.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        contained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&contained.stderr)
+    );
+    let contained = json(&contained);
+    assert_eq!(contained["containment"]["outcome"], "done", "{contained}");
+    let verified = contained["containment"]["verified"].to_string();
+    assert!(verified.contains("confirmedCompromised"), "{verified}");
+    assert!(verified.contains("accountEnabled is false"), "{verified}");
+    let html = std::fs::read_to_string(report_dir.join("report.html")).expect("html report");
+    // Self-contained: the map is inline SVG and nothing is fetched.
+    assert!(html.contains("<svg"));
+    assert!(!html.contains("src=\"http") && !html.contains("<link") && !html.contains("url(http"));
+    let markdown = std::fs::read_to_string(report_dir.join("report.md")).expect("markdown report");
+    assert!(markdown.contains(&contained["evidence"][0]["sha256"].as_str().expect("sha")[..16]));
+
+    // Containment is in the audit log, which still verifies.
+    let audit = keydesk(home.path(), &["audit", "verify"]);
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    let history =
+        String::from_utf8_lossy(&keydesk(home.path(), &["history", "JohannaL"]).stdout).to_string();
+    assert!(history.contains("contain_compromise outcome"), "{history}");
+    assert!(
+        history.contains("investigate_compromise evidence"),
+        "{history}"
+    );
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../keydesk-investigate/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn sign_in_files_are_investigated_and_hunted_without_a_tenant() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let found = keydesk(
+        home.path(),
+        &[
+            "investigate",
+            "Ana@contoso.example",
+            "--signins",
+            &fixture("impossible_travel.json"),
+            "--json",
+        ],
+    );
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let found = json(&found);
+    assert_eq!(found["user"], "ana@contoso.example");
+    assert!(
+        found["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["kind"] == "impossible_travel"),
+        "{found}"
+    );
+    // "now" is the newest record of the file, not the wall clock.
+    assert!(
+        found["window"]["to"]
+            .as_str()
+            .expect("to")
+            .starts_with("2025-")
+    );
+
+    let hunt = keydesk(
+        home.path(),
+        &[
+            "hunt",
+            "--signins",
+            &fixture("hunt_password_spray.json"),
+            "--json",
+        ],
+    );
+    assert!(
+        hunt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&hunt.stderr)
+    );
+    let hunt = json(&hunt);
+    let spray = hunt["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["kind"] == "password_spray")
+        .unwrap_or_else(|| panic!("a password spray: {hunt}"));
+    assert!(spray["users"].as_array().is_some_and(|u| u.len() >= 5));
+
+    // No tenant was read or started.
+    assert!(!home.path().join("demo-tenant.json").exists());
+
+    let missing = keydesk(
+        home.path(),
+        &["hunt", "--signins", &fixture("no-such-file.json")],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-file.json"));
+    let by_name = keydesk(
+        home.path(),
+        &[
+            "investigate",
+            "Ana",
+            "--signins",
+            &fixture("impossible_travel.json"),
+        ],
+    );
+    assert!(!by_name.status.success());
+    assert!(String::from_utf8_lossy(&by_name.stderr).contains("UPN"));
+}

@@ -332,6 +332,28 @@ impl Guard {
         Ok(self.audit.append(&event).await?)
     }
 
+    /// Records preserved evidence (a snapshot's path and SHA-256, in `details`) under the
+    /// authorized action it belongs to, before anything else happens: an `evidence` record bound
+    /// to the action's intent.
+    pub async fn record_evidence(
+        &self,
+        approved: &Approved,
+        details: serde_json::Value,
+    ) -> Result<AuditRecord, Error> {
+        let intent = approved.intent();
+        let mut event = AuditEvent::new(
+            EventKind::Evidence,
+            intent.event.actor.clone(),
+            intent.event.action.clone(),
+        );
+        event.on_behalf_of = intent.event.on_behalf_of.clone();
+        event.target = intent.event.target.clone();
+        event.store = intent.event.store;
+        event.intent_id = Some(intent.id);
+        event.details = details;
+        Ok(self.audit.append(&event).await?)
+    }
+
     /// Starts a bulk run of the plan `bulk` (the action and the whole list as steps): uses an
     /// approved, unused approval for exactly this list if there is one.
     pub async fn begin_bulk(&self, bulk: &PlannedChange) -> Result<BulkRun, Error> {

@@ -95,6 +95,16 @@ const GRANTS_WRITE: &[&str] = &[
     "DelegatedPermissionGrant.ReadWrite.All",
     "Directory.ReadWrite.All",
 ];
+const GRANTS_READ: &[&str] = &[
+    "DelegatedPermissionGrant.Read.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const APP_DISABLE: (&[&str], &str) = (
+    &["Application.ReadWrite.All"],
+    "disabling a malicious app's service principal during containment",
+);
 const ORG_READ: &[&str] = &[
     "Organization.Read.All",
     "Organization.ReadWrite.All",
@@ -169,9 +179,12 @@ pub const ACTION_REQUIREMENTS: &[ActionRequirement] = &[
     requirement("list_group_members", &[USER_READ, GROUP_READ]),
     requirement("list_user_groups", &[USER_READ, GROUP_READ]),
     requirement("discover_roles", &[ROLES_READ, GROUP_READ]),
-    ActionRequirement { license: License::P2, role: RESET_ROLES, admin_targets: ADMIN_ROLES, optional: &[MAIL_DELIVERY],
-        note: "the remediation steps reset the password, revoke sessions, remove methods and consents",
-        ..requirement("investigate_compromise", &[USER_READ, AUDIT_READ, RISK_READ, RISK_EVENTS_READ, METHODS_WRITE, REVOKE, PASSWORD_WRITE, GRANTS_WRITE]) },
+    ActionRequirement { license: License::P2,
+        note: "reads sign-ins, risk, methods, directory audits and delegated grants; hunt reads the tenant's sign-ins",
+        ..requirement("investigate_compromise", &[USER_READ, AUDIT_READ, RISK_READ, RISK_EVENTS_READ, METHODS_READ, GRANTS_READ]) },
+    ActionRequirement { license: License::P2, role: RESET_ROLES, admin_targets: ADMIN_ROLES, optional: &[MAIL_DELIVERY, APP_DISABLE],
+        note: "revokes sessions, removes the attacker's methods and grants, confirms the compromise, resets the password, issues a TAP",
+        ..requirement("contain_compromise", &[USER_READ, REVOKE, METHODS_WRITE, GRANTS_WRITE, RISK_WRITE, PASSWORD_WRITE]) },
 ];
 
 /// Whether an action will work.

@@ -6,6 +6,7 @@
 //! against a real tenant and against the emulator. Secrets (temporary passwords, TAPs) travel as
 //! [`keydesk_core::Secret`] and leave only through [`delivery`].
 
+pub mod contain;
 pub mod credentials;
 pub mod delivery;
 pub mod diagnose;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod facts;
 pub mod groups;
 pub mod guarded;
+pub mod investigate;
 pub mod locked;
 pub mod report;
 pub mod resolve;

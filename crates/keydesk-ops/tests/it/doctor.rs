@@ -62,6 +62,7 @@ fn the_table_covers_every_action_once() {
         "list_user_groups",
         "discover_roles",
         "investigate_compromise",
+        "contain_compromise",
     ];
     let actions: Vec<&str> = ACTION_REQUIREMENTS.iter().map(|r| r.action).collect();
     assert_eq!(actions, vocabulary);
