@@ -234,7 +234,6 @@ pub async fn run(
 ) -> anyhow::Result<u8> {
     let mut ops = ops_for(tenant, common)?;
     let json = common.json;
-    let store = guard.audit();
     // Who acts, as the directory knows them: the policy's facts about the principal, and the
     // resolved UPN everywhere the actor is named (reports, the sender of deliveries).
     let actor = match Actor::read(&ops, &ops.actor, keydesk_policy::Origin::Cli).await {
@@ -254,8 +253,24 @@ pub async fn run(
             ops.actor
         );
     }
+    match command {
+        Command::Plan(args) => crate::ask_cmd::plan(&ctx, &args).await,
+        Command::Ask(args) => crate::ask_cmd::ask(&ctx, tenant, &args).await,
+        command => execute(&ctx, tenant, command).await,
+    }
+}
+
+/// Runs one tenant command for the acting principal in `ctx`, and returns the exit code.
+pub(crate) async fn execute(
+    ctx: &Ctx<'_>,
+    tenant: &Tenant,
+    command: Command,
+) -> anyhow::Result<u8> {
+    let (ops, guard, actor) = (ctx.ops, ctx.guard, ctx.actor);
+    let json = ctx.common.json;
+    let store = guard.audit();
     let result = match command {
-        Command::Diagnose { user } => keydesk_ops::diagnose::diagnose_signin(&ops, &user)
+        Command::Diagnose { user } => keydesk_ops::diagnose::diagnose_signin(ops, &user)
             .await
             .map(|(mut report, _, diagnosis)| {
                 if !json {
@@ -289,14 +304,13 @@ pub async fn run(
                 report
             }),
         Command::Unlock(args) => match &args.from_file {
-            Some(path) => return bulk(&ctx, path, &args.delivery).await,
+            Some(path) => return bulk(ctx, path, &args.delivery).await,
             None => {
                 let user = &args.user.clone().unwrap_or_default();
                 let options = &UnlockOptions {
                     delivery: args.delivery.delivery(),
                 };
-                let ops = &ops;
-                write(&ctx, Subject::User, |mode| async move {
+                write(ctx, Subject::User, |mode| async move {
                     unlock::unlock_account(ops, user, options, &mode).await
                 })
                 .await
@@ -307,8 +321,8 @@ pub async fn run(
                 delivery: args.delivery.delivery(),
                 revoke_sessions: args.revoke_sessions,
             };
-            let (ops, user) = (&ops, &args.user);
-            write(&ctx, Subject::User, |mode| async move {
+            let (ops, user) = (ops, &args.user);
+            write(ctx, Subject::User, |mode| async move {
                 credentials::password_reset(ops, user, options, &mode).await
             })
             .await
@@ -321,8 +335,8 @@ pub async fn run(
                     delivery: args.delivery.delivery(),
                 }),
             };
-            let (ops, user) = (&ops, &args.user);
-            write(&ctx, Subject::User, |mode| async move {
+            let (ops, user) = (ops, &args.user);
+            write(ctx, Subject::User, |mode| async move {
                 credentials::mfa_reset(ops, user, options, &mode).await
             })
             .await
@@ -333,40 +347,40 @@ pub async fn run(
                 usable_once: args.once,
                 delivery: args.delivery.delivery(),
             };
-            let (ops, user) = (&ops, &args.user);
-            write(&ctx, Subject::User, |mode| async move {
+            let (ops, user) = (ops, &args.user);
+            write(ctx, Subject::User, |mode| async move {
                 credentials::issue_tap(ops, user, options, &mode).await
             })
             .await
         }
         Command::Unblock { user } => {
-            let (ops, user) = (&ops, &user);
-            write(&ctx, Subject::User, |mode| async move {
+            let (ops, user) = (ops, &user);
+            write(ctx, Subject::User, |mode| async move {
                 credentials::unblock_signin(ops, user, &mode).await
             })
             .await
         }
         Command::Revoke { user } => {
-            let (ops, user) = (&ops, &user);
-            write(&ctx, Subject::User, |mode| async move {
+            let (ops, user) = (ops, &user);
+            write(ctx, Subject::User, |mode| async move {
                 credentials::revoke_sessions(ops, user, &mode).await
             })
             .await
         }
         Command::Disable { user } => {
-            let (ops, user) = (&ops, &user);
-            write(&ctx, Subject::User, |mode| async move {
+            let (ops, user) = (ops, &user);
+            write(ctx, Subject::User, |mode| async move {
                 credentials::disable_account(ops, user, &mode).await
             })
             .await
         }
-        Command::User(command) => crate::directory_cmd::user(&ctx, command).await?,
-        Command::Group(command) => crate::directory_cmd::group(&ctx, command).await,
+        Command::User(command) => crate::directory_cmd::user(ctx, command).await?,
+        Command::Group(command) => crate::directory_cmd::group(ctx, command).await,
         Command::Verify { user, code, method } => match code {
-            Some(code) => keydesk_ops::verify::confirm(&ops, guard, &actor, &user, &code).await,
+            Some(code) => keydesk_ops::verify::confirm(ops, guard, actor, &user, &code).await,
             None => {
                 let started =
-                    keydesk_ops::verify::start(&ops, guard, &actor, &user, method.channel()).await;
+                    keydesk_ops::verify::start(ops, guard, actor, &user, method.channel()).await;
                 // The offline demo has no phones or mailboxes: show what the recipient got, so
                 // the walkthrough can go on. Against a real tenant the code is never shown.
                 if started.is_ok()
@@ -384,38 +398,35 @@ pub async fn run(
         },
         Command::Approvals { all } => return crate::approvals_cmd::list(guard, all, json).await,
         Command::Approve { id, reason } => {
-            return crate::approvals_cmd::decide(guard, &actor, &id, true, reason.as_deref(), json)
+            return crate::approvals_cmd::decide(guard, actor, &id, true, reason.as_deref(), json)
                 .await;
         }
         Command::Deny { id, reason } => {
-            return crate::approvals_cmd::decide(
-                guard,
-                &actor,
-                &id,
-                false,
-                reason.as_deref(),
-                json,
-            )
-            .await;
+            return crate::approvals_cmd::decide(guard, actor, &id, false, reason.as_deref(), json)
+                .await;
         }
         Command::Policy(command) => {
             let home = crate::Home::from_env()?;
-            return crate::policy_cmd::run(&home, &ops, command, json).await;
+            return crate::policy_cmd::run(&home, ops, command, json).await;
         }
         Command::History { user, days } => {
-            return crate::audit_cmd::history(store, &ops, &user, days, json).await;
+            return crate::audit_cmd::history(store, ops, &user, days, json).await;
         }
-        Command::Roles => keydesk_ops::roles::discover_roles(&ops).await,
+        Command::Roles => keydesk_ops::roles::discover_roles(ops).await,
         Command::Locked { department, hours } => {
-            keydesk_ops::locked::list_locked_accounts(&ops, department.as_deref(), hours).await
+            keydesk_ops::locked::list_locked_accounts(ops, department.as_deref(), hours).await
         }
-        Command::Doctor => keydesk_ops::doctor::doctor(&ops).await,
+        Command::Doctor => keydesk_ops::doctor::doctor(ops).await,
         Command::Investigate(args) => {
-            return crate::investigate_cmd::investigate(&ctx, &args).await;
+            return crate::investigate_cmd::investigate(ctx, &args).await;
         }
-        Command::Hunt(args) => return crate::investigate_cmd::hunt(&ctx, &args).await,
-        Command::Emulator(_) | Command::Demo(_) | Command::Audit(_) => {
-            anyhow::bail!("not a tenant command")
+        Command::Hunt(args) => return crate::investigate_cmd::hunt(ctx, &args).await,
+        Command::Emulator(_)
+        | Command::Demo(_)
+        | Command::Audit(_)
+        | Command::Plan(_)
+        | Command::Ask(_) => {
+            anyhow::bail!("not a command that runs on its own here")
         }
     };
     Ok(match result {

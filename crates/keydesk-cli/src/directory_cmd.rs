@@ -91,6 +91,13 @@ pub enum GroupCommand {
     Add { user: String, group: String },
     /// Remove a user from a group.
     Remove { user: String, group: String },
+    /// Ask to join a group (yourself, or --user): the group's owners approve.
+    Request {
+        group: String,
+        /// Who joins (default: the acting principal).
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Is the user a member (directly or through nested groups)?
     Check { user: String, group: String },
     /// The groups a user belongs to.
@@ -192,6 +199,14 @@ pub(crate) async fn group(
             let (user, group_ref) = (&user, &group);
             write(ctx, Subject::Group(group.clone()), |mode| async move {
                 groups::remove_access(ops, user, group_ref, &mode).await
+            })
+            .await
+        }
+        GroupCommand::Request { group, user } => {
+            let user = user.unwrap_or_else(|| ctx.actor.principal.upn.clone());
+            let (user, group_ref) = (&user, &group);
+            write(ctx, Subject::Group(group.clone()), |mode| async move {
+                groups::request_access(ops, user, group_ref, &mode).await
             })
             .await
         }

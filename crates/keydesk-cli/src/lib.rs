@@ -4,6 +4,7 @@
 //! configured one, or the embedded emulator) and renders results.
 
 mod approvals_cmd;
+mod ask_cmd;
 mod audit_cmd;
 mod commands;
 mod directory_cmd;
@@ -56,6 +57,11 @@ pub struct Common {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Ask in plain language ("reset MFA for tom, he got a new phone"): the plan, each step's
+    /// policy status, one confirmation, then each step through the guardrails.
+    Ask(ask_cmd::AskArgs),
+    /// Plan a plain-language request without doing anything (`--json`: the typed plan).
+    Plan(ask_cmd::AskArgs),
     /// Why can't this user sign in? Causes ranked, with evidence and the fix.
     Diagnose { user: String },
     /// Fix what keeps a user from signing in (re-enable, unblock, reset, TAP), or a list of users.

@@ -519,3 +519,114 @@ fn sign_in_files_are_investigated_and_hunted_without_a_tenant() {
     assert!(!by_name.status.success());
     assert!(String::from_utf8_lossy(&by_name.stderr).contains("UPN"));
 }
+
+#[test]
+fn plain_language_requests_are_planned_and_run_through_the_guardrails() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let home = home.path();
+    // `plan --json`: exactly one object in the documented shape, and no side effects.
+    let planned = keydesk(
+        home,
+        &[
+            "plan",
+            "--json",
+            "Reset MFA for TomB@contoso.onmicrosoft.com — he got a new phone and can't sign in.",
+        ],
+    );
+    assert!(
+        planned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&planned.stderr)
+    );
+    assert_eq!(
+        json(&planned),
+        serde_json::json!({
+            "requester": "meganb@contoso.onmicrosoft.com",
+            "steps": [{"action": "mfa_reset", "target": "tomb@contoso.onmicrosoft.com", "params": {}}],
+            "clarification": null
+        })
+    );
+    let ambiguous = keydesk(
+        home,
+        &["plan", "--json", "Reset the password for John Smith"],
+    );
+    assert_eq!(ambiguous.status.code(), Some(4));
+    let ambiguous = json(&ambiguous);
+    assert_eq!(ambiguous["steps"], serde_json::json!([]));
+    assert_eq!(
+        ambiguous["clarification"]["candidates"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // An employee: their own password is allowed and done; a colleague's is denied, nothing runs.
+    let own = keydesk(
+        home,
+        &[
+            "ask",
+            "--as",
+            "AliceC",
+            "--yes",
+            "Reset my Microsoft 365 password.",
+        ],
+    );
+    let own_out = String::from_utf8_lossy(&own.stdout).to_string();
+    assert!(
+        own.status.success(),
+        "{own_out}{}",
+        String::from_utf8_lossy(&own.stderr)
+    );
+    assert!(own_out.contains("policy: allowed"), "{own_out}");
+    assert!(
+        own_out.contains("Reset alicec@contoso.onmicrosoft.com's password"),
+        "{own_out}"
+    );
+    let colleague = keydesk(
+        home,
+        &["ask", "--as", "AliceC", "--yes", "Reset Diego's password"],
+    );
+    assert_eq!(colleague.status.code(), Some(3));
+    let colleague_out = String::from_utf8_lossy(&colleague.stdout).to_string();
+    assert!(colleague_out.contains("DENIED"), "{colleague_out}");
+    assert!(
+        colleague_out.contains("Nothing will run"),
+        "{colleague_out}"
+    );
+
+    // A request that needs approval: the group's owner approves, the same request then runs.
+    let request = "Request access to the All-Engineering group";
+    let first = keydesk(home, &["ask", "--as", "SarahL", "--yes", request]);
+    assert_eq!(first.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&first.stderr).to_string();
+    let id = stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("apr-"))
+        .unwrap_or_else(|| panic!("an approval id: {stderr}"))
+        .trim_end_matches([':', ',', '.'])
+        .to_string();
+    let by_requester = keydesk(home, &["approve", &id, "--as", "SarahL"]);
+    assert!(!by_requester.status.success());
+    let approved = keydesk(home, &["approve", &id, "--as", "DavidP"]);
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    let second = keydesk(home, &["ask", "--as", "SarahL", "--yes", request]);
+    let second_out = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(
+        second.status.success(),
+        "{second_out}{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(
+        second_out.contains("Added sarahl@contoso.onmicrosoft.com to \"All-Engineering\""),
+        "{second_out}"
+    );
+
+    // Dangerous nonsense: no steps, a plain explanation.
+    let nonsense = keydesk(home, &["ask", "--yes", "delete the whole directory"]);
+    assert_eq!(nonsense.status.code(), Some(3));
+    assert!(!String::from_utf8_lossy(&nonsense.stdout).trim().is_empty());
+}

@@ -660,7 +660,10 @@ impl Guard {
                 "{who} is the target of {id} and cannot approve it"
             )));
         }
-        if approve && approver.kind != PrincipalKind::Operator {
+        // A group access request is approved by the group's owners, who may be employees (the
+        // policy's binding admits only the owners); everything else needs an operator.
+        if approve && approver.kind != PrincipalKind::Operator && record.action != "request_access"
+        {
             return Err(Error::ApprovalRefused(format!(
                 "{who} is not an operator and cannot approve {id}"
             )));

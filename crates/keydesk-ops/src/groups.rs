@@ -253,6 +253,14 @@ fn group_name(group: &Group) -> &str {
 }
 
 /// `grant_access`: adds the user to a security or Microsoft 365 group.
+/// An access request: the same change as [`grant_access`], asked for by the user (an employee
+/// for themselves), which the group's owners approve under the default policy.
+pub async fn request_access(ops: &Ops, user: &str, group: &str, mode: &Mode) -> Result<Report> {
+    let mut report = grant_access(ops, user, group, mode).await?;
+    report.action = "request_access".into();
+    Ok(report)
+}
+
 pub async fn grant_access(ops: &Ops, user: &str, group: &str, mode: &Mode) -> Result<Report> {
     let (user, group, direct, transitive) = gather(ops, user, group).await?;
     let upn = resolve::upn(&user);
