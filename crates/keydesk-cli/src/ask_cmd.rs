@@ -211,7 +211,10 @@ fn print_plan(plan: &Plan, statuses: Option<&[String]>) {
 
 /// The policy's answer for a step, as the guard would give it now.
 async fn status(ctx: &Ctx<'_>, step: &Step) -> (Option<Effect>, String) {
-    let Ok(action) = step.action.as_str().parse::<keydesk_policy::Action>() else {
+    let Ok(action) = policy_action(step)
+        .as_str()
+        .parse::<keydesk_policy::Action>()
+    else {
         return (None, "not a policy action".into());
     };
     let resource = match resource(ctx, step).await {
@@ -286,6 +289,15 @@ async fn resource(ctx: &Ctx<'_>, step: &Step) -> Result<Resource, keydesk_ops::E
             let user = resolve::user(&ops.graph, target).await?;
             facts::user_resource(ops, &user).await
         }
+    }
+}
+
+/// A person's directory roles are part of their profile: `discover_roles` about one person is
+/// `show_user` (an employee may see their own; the tenant-wide role list is for staff).
+fn policy_action(step: &Step) -> Action {
+    match (step.action, &step.target) {
+        (Action::DiscoverRoles, Some(_)) => Action::ShowUser,
+        (action, _) => action,
     }
 }
 
@@ -380,7 +392,10 @@ fn command_line(step: &Step) -> Result<Vec<String>, String> {
         Action::CheckMembership => push(&["group", "check", &target()?, &group()?]),
         Action::ListGroupMembers => push(&["group", "members", &group()?]),
         Action::ListUserGroups => push(&["group", "of", &target()?]),
-        Action::DiscoverRoles => push(&["roles"]),
+        Action::DiscoverRoles => match &step.target {
+            Some(person) => push(&["user", "show", person]),
+            None => push(&["roles"]),
+        },
         Action::InvestigateCompromise => {
             push(&["investigate", &target()?]);
             opt(&mut line, "--days", text("days"));
@@ -455,6 +470,17 @@ pub(crate) async fn ask(ctx: &Ctx<'_>, tenant: &Tenant, args: &AskArgs) -> anyho
                 step.action.as_str()
             );
             worst = worst.max(render::exit::REFUSED);
+            continue;
+        }
+        let shown = plan.steps[..i]
+            .iter()
+            .any(|s| s.action == Action::ShowUser && s.target == step.target);
+        if step.action == Action::DiscoverRoles && step.target.is_some() && shown {
+            println!(
+                "\n{}. {}: in the profile above",
+                i + 1,
+                step.action.as_str()
+            );
             continue;
         }
         let line = match command_line(step) {

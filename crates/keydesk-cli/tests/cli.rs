@@ -630,3 +630,177 @@ fn plain_language_requests_are_planned_and_run_through_the_guardrails() {
     assert_eq!(nonsense.status.code(), Some(3));
     assert!(!String::from_utf8_lossy(&nonsense.stdout).trim().is_empty());
 }
+
+/// The examples of `shared/design/requests.md`, asked end to end on the demo tenant (the
+/// operator may skip end-user verification, as in unrestricted mode; employees may not).
+#[test]
+fn the_design_examples_run_end_to_end() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let home = home.path();
+    let list = home.join("list.txt");
+    std::fs::write(
+        &list,
+        "AdeleV@contoso.onmicrosoft.com\nAlexW@contoso.onmicrosoft.com\n",
+    )
+    .expect("list");
+    let photo = format!("{}/tests/data/photo.png", env!("CARGO_MANIFEST_DIR"));
+    let unrestricted = [("KEYDESK_VERIFICATION_MODE", "unrestricted")];
+    let cases: &[(&str, &[&str], Option<i32>, &str)] = &[
+        (
+            "Unlock AlexW@contoso.onmicrosoft.com — he called the helpdesk and can't sign in.",
+            &[],
+            Some(0),
+            "Smart lockout",
+        ),
+        (
+            "Create a new Entra user for noa.levi@contoso.onmicrosoft.com as Software Engineer in R&D, manager is DavidP@contoso.onmicrosoft.com, send credentials to David.",
+            &[],
+            Some(0),
+            "Created noa.levi@contoso.onmicrosoft.com",
+        ),
+        (
+            "Show me every locked Entra account in the Sales department and unlock the ones on this list.",
+            &["--attach", list.to_str().expect("utf-8")],
+            Some(0),
+            "Unlocked adelev@contoso.onmicrosoft.com",
+        ),
+        (
+            "Add SarahL@contoso.onmicrosoft.com to the \"Finance-Admins\" security group and the \"Finance-M365\" group.",
+            &[],
+            Some(0),
+            "Added sarahl@contoso.onmicrosoft.com to \"Finance-M365\"",
+        ),
+        (
+            "Reset the password for a user named \"John Smith\" — generate a strong one and force change on next login.",
+            &[],
+            Some(4),
+            "john.smith@contoso.onmicrosoft.com",
+        ),
+        (
+            "Who belongs to the \"IT Support\" group? And which groups is AliceC@contoso.onmicrosoft.com a member of?",
+            &[],
+            Some(0),
+            "All-Engineering",
+        ),
+        (
+            "Reset MFA for TomB@contoso.onmicrosoft.com — he got a new phone and can't sign in.",
+            &[],
+            Some(0),
+            "Temporary Access Pass",
+        ),
+        (
+            "Investigate whether JohannaL@contoso.onmicrosoft.com may be compromised in Microsoft 365. Review the last 7 days of sign-in activity, identify suspicious IPs, locations, risky sign-ins, or unfamiliar devices, revoke all active sessions, reset the password, require MFA re-registration, remove suspicious OAuth consents, and generate an incident summary with evidence.",
+            &[],
+            Some(0),
+            "Contained johannal@contoso.onmicrosoft.com",
+        ),
+        (
+            "Diego's sign-in is blocked by risk detection — unblock it.",
+            &[],
+            Some(0),
+            "diegos@contoso.onmicrosoft.com",
+        ),
+        (
+            "Which directory roles exist, and who can approve privileged resets?",
+            &[],
+            Some(0),
+            "Privileged Authentication Administrator",
+        ),
+        (
+            "Reset my Microsoft 365 password.",
+            &["--as", "AliceC"],
+            Some(0),
+            "Reset alicec@contoso.onmicrosoft.com's password",
+        ),
+        // An employee's own MFA reset needs their manager's confirmation first.
+        (
+            "I got a new phone, reset my MFA so I can set up the authenticator again.",
+            &["--as", "AliceC"],
+            Some(3),
+            "NEEDS VERIFICATION",
+        ),
+        (
+            "Change my profile picture to the one I just attached.",
+            &["--as", "AliceC", "--attach", photo.as_str()],
+            Some(0),
+            "photo",
+        ),
+        (
+            "Update my mobile number to +1 415 555 0123 and office to \"SF HQ - Floor 4\".",
+            &["--as", "AliceC"],
+            Some(0),
+            "SF HQ - Floor 4",
+        ),
+        (
+            "Request access to the \"All-Engineering\" Teams group.",
+            &["--as", "AliceC"],
+            Some(0),
+            "All-Engineering",
+        ),
+        (
+            "Show my profile, my directory roles and my groups.",
+            &["--as", "AliceC"],
+            Some(0),
+            "alicec@contoso.onmicrosoft.com",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (request, extra, code, expect) in cases {
+        let mut args = vec!["ask", "--yes"];
+        args.extend_from_slice(extra);
+        args.push(request);
+        let out = keydesk_with(home, &args, &unrestricted);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.code() != *code || !text.contains(expect) {
+            failures.push(format!(
+                "{request}\n  exit {:?} (expected {code:?}), expected {expect:?} in:\n{text}",
+                out.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+
+    // The employee's manager confirms; then her own MFA reset goes through.
+    let code = verification_code(home, "AliceC", "AliceC");
+    let confirmed = keydesk(
+        home,
+        &["verify", "AliceC", "--code", &code, "--as", "AliceC"],
+    );
+    assert!(
+        confirmed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&confirmed.stderr)
+    );
+    let reset = keydesk(
+        home,
+        &[
+            "ask",
+            "--yes",
+            "--as",
+            "AliceC",
+            "I got a new phone, reset my MFA so I can set up the authenticator again.",
+        ],
+    );
+    let out = String::from_utf8_lossy(&reset.stdout).to_string();
+    assert!(
+        reset.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    assert!(
+        out.contains("Reset alicec@contoso.onmicrosoft.com's MFA"),
+        "{out}"
+    );
+    // She cannot verify a colleague, nor choose a channel she might control.
+    let colleague = keydesk(home, &["verify", "DiegoS", "--as", "AliceC"]);
+    assert_eq!(colleague.status.code(), Some(3));
+    let by_sms = keydesk(
+        home,
+        &["verify", "AliceC", "--method", "sms", "--as", "AliceC"],
+    );
+    assert_eq!(by_sms.status.code(), Some(3));
+}

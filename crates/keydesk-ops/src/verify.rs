@@ -39,14 +39,28 @@ pub async fn start(
     query: &str,
     channel: Channel,
 ) -> Result<Report> {
-    if actor.principal.kind != PrincipalKind::Operator {
-        return Err(Error::refused(
-            format!("{} is not a helpdesk operator", actor.principal.upn),
-            "only operators verify end users",
-        ));
-    }
     let user = resolve::user(&ops.graph, query).await?;
     let upn = resolve::upn(&user);
+    // An employee verifies only themselves, and only through their manager: a stolen session
+    // must not be able to confirm itself through a method it may have registered.
+    let self_service = actor.principal.kind != PrincipalKind::Operator;
+    if self_service && !upn.eq_ignore_ascii_case(&actor.principal.upn) {
+        return Err(Error::refused(
+            format!("{} is not a helpdesk operator", actor.principal.upn),
+            "only operators verify other people",
+        ));
+    }
+    if self_service && !matches!(channel, Channel::Auto | Channel::Manager) {
+        return Err(Error::refused(
+            "an employee's own request is confirmed by their manager",
+            "run `keydesk verify` for yourself without --method (or with --method manager)",
+        ));
+    }
+    let channel = if self_service {
+        Channel::Manager
+    } else {
+        channel
+    };
     let methods = ops.graph.list_methods(&user.id).await?;
     let phone = methods.iter().find_map(|m| match m {
         AuthMethod::Phone(p) => p.phone_number.clone(),
@@ -203,6 +217,10 @@ async fn send(ops: &Ops, user: &User, channel: Channel, to: &str, code: &Secret)
                 .clone()
                 .unwrap_or_else(|| ops.actor.clone());
             let body = match channel {
+                Channel::Manager if ops.actor.eq_ignore_ascii_case(&resolve::upn(user)) => format!(
+                    "Hello,\n\n{who} asked keydesk to change their own sign-in methods or credentials. If that is genuine, give them this code in person or by phone:\n\n    {code}\n\nIf {who} did not ask, do not share it and tell the helpdesk: someone may be using their account.\n\n-- keydesk",
+                    code = code.expose()
+                ),
                 Channel::Manager => format!(
                     "Hello,\n\nThe helpdesk ({actor}) was asked to help {who}. To confirm the request is genuine, read this code to the helpdesk operator:\n\n    {code}\n\nIf {who} did not ask for help, do not share it and tell the helpdesk.\n\n-- keydesk",
                     actor = ops.actor,

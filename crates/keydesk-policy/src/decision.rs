@@ -209,7 +209,7 @@ pub fn evaluate(engine: &PolicyEngine, request: &DecisionRequest) -> Decision {
     // "both" is tried first: if even that is denied, nothing is missing and the request is denied
     // (this assumes no policy forbids *because* of an approval or verification; one that did
     // would only make this answer stricter). Otherwise the single ones tell which are needed.
-    let can_verify = actual.verification == "none" && target_upn.is_some();
+    let can_verify = actual.verification != "verified" && target_upn.is_some();
     let can_approve = !actual.approved_by_second_approver;
     let with_verification = ContextOutcome {
         verification: "verified",
