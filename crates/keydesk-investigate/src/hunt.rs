@@ -4,7 +4,11 @@
 //! Works on the lean [`HuntSignIn`] projection so a million records hunt in seconds. Findings
 //! carry `ip` when one address is the source, and `users`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+// Fast hashing with a random seed (hashing the UPNs and addresses of a million sign-ins dominated
+// detection with SipHash).
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -31,17 +35,43 @@ pub struct HuntReport {
 
 /// Runs the tenant-wide detections over `sign_ins` (any order) inside `window`.
 pub fn hunt(sign_ins: &[HuntSignIn], window: Option<Window>, config: &Config) -> HuntReport {
-    let records: Vec<&HuntSignIn> = sign_ins
-        .iter()
-        .filter(|s| window.is_none_or(|w| w.contains(s.at)))
-        .collect();
-    let users: HashSet<&str> = records.iter().map(|s| &*s.user).collect();
-    // Per-IP failed and succeeded users (Sentinel's shared-egress guard).
+    // One pass over the records in the window: the users, per-IP failed and succeeded users
+    // (Sentinel's shared-egress guard), and the failures.
+    //
+    // Inserting is idempotent, so a record whose user (and address and code) was just inserted
+    // adds nothing: a small cache of recent insertions, keyed by the shared strings' addresses
+    // (the same address is the same string), skips it without hashing the strings again.
+    // Loaded strings are shared, and an export often lists a user's sign-ins together.
+    let mut in_window = 0usize;
+    let mut users: HashSet<&str> = HashSet::default();
+    let mut recent_users = Recent::<1>::default();
     let mut per_ip: HashMap<&str, IpUsers<'_>> = HashMap::new();
-    for s in &records {
-        let Some(ip) = s.ip.as_deref() else { continue };
+    let mut recent = Recent::<3>::default();
+    let mut failures: Vec<&HuntSignIn> = Vec::new();
+    for s in sign_ins {
+        if window.is_some_and(|w| !w.contains(s.at)) {
+            continue;
+        }
+        in_window += 1;
+        if recent_users.first_time([address(&s.user)]) {
+            users.insert(&s.user);
+        }
         let code = i64::from(s.error_code);
-        let entry = per_ip.entry(ip).or_default();
+        if signals::is_primary_failure(code)
+            || signals::distributed_failure(code)
+            || config.spray_codes.contains(&code)
+        {
+            failures.push(s);
+        }
+        let Some(ip_text) = s.ip.as_ref() else {
+            continue;
+        };
+        // The code as an address-sized key part (any i32 fits).
+        let code_key = s.error_code as u32 as usize;
+        if !recent.first_time([address(ip_text), address(&s.user), code_key]) {
+            continue;
+        }
+        let entry = per_ip.entry(ip_text).or_default();
         if signals::is_primary_failure(code)
             || config.spray_codes.contains(&code)
             || (signals::distributed_failure(code) && !signals::spray_success(code))
@@ -57,16 +87,6 @@ pub fn hunt(sign_ins: &[HuntSignIn], window: Option<Window>, config: &Config) ->
             entry.signed_in.insert(&s.user);
         }
     }
-    let mut failures: Vec<&HuntSignIn> = records
-        .iter()
-        .copied()
-        .filter(|s| {
-            let code = i64::from(s.error_code);
-            signals::is_primary_failure(code)
-                || signals::distributed_failure(code)
-                || config.spray_codes.contains(&code)
-        })
-        .collect();
     failures.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     let mut findings = Vec::new();
     distributed(&failures, &per_ip, config, &mut findings);
@@ -88,9 +108,45 @@ pub fn hunt(sign_ins: &[HuntSignIn], window: Option<Window>, config: &Config) ->
     });
     HuntReport {
         window,
-        sign_ins: records.len(),
+        sign_ins: in_window,
         users: users.len(),
         findings,
+    }
+}
+
+/// The address of a shared string.
+fn address(text: &std::sync::Arc<str>) -> usize {
+    std::sync::Arc::as_ptr(text).cast::<u8>() as usize
+}
+
+/// A direct-mapped cache of recently seen keys (addresses and small numbers).
+struct Recent<const N: usize> {
+    slots: Vec<Option<[usize; N]>>,
+}
+
+impl<const N: usize> Default for Recent<N> {
+    fn default() -> Self {
+        Recent {
+            slots: vec![None; 256],
+        }
+    }
+}
+
+impl<const N: usize> Recent<N> {
+    /// Whether `key` is not among the recent keys (and makes it recent).
+    fn first_time(&mut self, key: [usize; N]) -> bool {
+        let mixed = key.iter().fold(0usize, |h, &k| {
+            (h ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize)
+        });
+        let slot = (mixed >> 24) % self.slots.len();
+        match self.slots.get_mut(slot) {
+            Some(entry) if *entry == Some(key) => false,
+            Some(entry) => {
+                *entry = Some(key);
+                true
+            }
+            None => true,
+        }
     }
 }
 

@@ -1,30 +1,32 @@
 //! The offline loader for sign-in export files: `{"value":[...]}` (Graph's page shape, also
 //! what the Entra portal's JSON download gives) or a bare array of sign-ins.
 //!
-//! The file is cut into one segment per core; each segment is read in blocks by its own thread.
-//! A small byte scanner (strings, escapes and nesting only) finds where each record object starts
-//! and ends, so no full JSON tree is ever built, and each record is parsed where it lies, into
-//! only the fields the caller needs, sharing repeated strings. Hunting records take a fast path
-//! ([`fast`]) that checks and projects a record in the same pass that finds its end; anything it
-//! does not handle goes through serde. Memory stays at the kept records plus one block per
-//! thread, whatever the file size.
+//! A large file is cut into segments (about 32 MiB each, at most 16 per core) that one thread
+//! per core takes in turn, so a thread slowed by other work on the machine takes fewer; each
+//! segment is read in blocks. A small byte scanner (strings, escapes and nesting only) finds
+//! where each record object starts and ends, so no full JSON tree is ever built, and each record
+//! is parsed where it lies, into only the fields the caller needs, sharing repeated strings.
+//! Hunting records take a fast path ([`fast`]) that checks and projects a record in the same pass
+//! that finds its end; anything it does not handle goes through serde. Memory stays at the kept
+//! records plus one block per thread, whatever the file size.
 //!
 //! Cutting is speculative: a segment after the first starts at a guessed record boundary, and is
-//! kept only if the segment before it ends in exactly the scanner state of a record boundary;
-//! otherwise the rest of the file is scanned again in order. The result is always what one
-//! sequential pass gives, records in file order.
+//! kept only if the segment before it ended in exactly the scanner state between two records;
+//! otherwise it is read again from the true state there (and when a record straddles the cut,
+//! the rest of the file is read again in order). The result is always what one sequential pass
+//! gives, records in file order.
 //!
 //! Malformed input never panics: a record that does not parse is skipped and counted in
 //! [`LoadStats`]; a file whose top level is not an export, or that ends mid-record, is an
 //! [`Error::NotAnExport`].
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -49,12 +51,16 @@ pub struct LoadStats {
     pub bytes: u64,
 }
 
-/// Block size read from the file by each thread.
-const BLOCK: usize = 1 << 20;
+/// Block size read from the file by each thread (tiny in unit tests, to cut records everywhere).
+const BLOCK: usize = if cfg!(test) { 64 } else { 1 << 20 };
 /// Inputs smaller than this are read by one thread.
 const MIN_PARALLEL: u64 = 4 << 20;
-/// Bytes read around a guessed cut to find a record boundary.
-const CUT_WINDOW: usize = 256 << 10;
+/// About this many bytes per segment (at least one segment per thread, at most 16 per thread).
+const SEGMENT: u64 = 32 << 20;
+/// The first record must end in this many bytes for the input to be cut.
+const HEAD: usize = 1 << 20;
+/// Bytes read at a guessed cut to find a record boundary.
+const CUT_WINDOW: usize = 64 << 10;
 /// A speculative segment gives up rather than hold a record larger than this.
 const SPECULATIVE_MAX_BUFFER: usize = 64 << 20;
 
@@ -153,8 +159,10 @@ impl<'a> Source<'a> {
     /// A reader of `start..end` (`end = None`: to the end of the input).
     fn open(&self, start: u64, end: Option<u64>) -> Result<Box<dyn Read + Send + 'a>, Error> {
         match self {
-            Source::File { path, file, .. } => {
-                let mut file = if start == 0 && end.is_none() {
+            Source::File { path, file, len } => {
+                // A pipe is read once, whole, through the handle already open; a regular file
+                // is opened again for each range.
+                let mut file = if *len == 0 {
                     file.try_clone()
                 } else {
                     File::open(path)
@@ -191,6 +199,9 @@ impl<'a> Source<'a> {
 
 /// One segment's results.
 struct Segment<T> {
+    /// Where it started, and in which scanner state.
+    start: u64,
+    start_state: Scanner,
     out: Vec<T>,
     kept: usize,
     skipped: usize,
@@ -215,60 +226,113 @@ where
     } else {
         None
     };
-    let Some((between, cuts)) = plan else {
-        let segment = run_segment(source, 0, None, Scanner::default(), make(), None)?;
-        return finish(source, segment.end.clone(), vec![segment]);
-    };
-    // Segment k covers starts[k]..starts[k + 1]; the last one reads to the end.
+    match plan {
+        Some((between, cuts)) => load_segments(source, &make, workers, &between, &cuts),
+        None => {
+            let segment = run_segment(source, 0, None, Scanner::default(), &mut make(), None)?;
+            finish(source, segment.end.clone(), vec![segment])
+        }
+    }
+}
+
+/// Reads the input as segments cut at `cuts` (ascending offsets, each a guessed record start),
+/// on `workers` threads. `between` is the scanner state between two records: a segment after the
+/// first starts in it, and is kept only if the segment before ended in it. Whatever the cuts, the
+/// result is that of one sequential pass.
+fn load_segments<P, F>(
+    source: &Source<'_>,
+    make: &F,
+    workers: usize,
+    between: &Scanner,
+    cuts: &[u64],
+) -> Result<(Vec<P::Out>, LoadStats), Error>
+where
+    P: Projector,
+    F: Fn() -> P + Sync,
+{
+    // Segment k covers starts[k]..starts[k + 1]; the last one reads to the end. The threads take
+    // the next segment as they finish one, so a thread slowed by other work on the machine
+    // takes fewer.
     let mut starts = vec![0];
-    starts.extend_from_slice(&cuts);
-    let results: Vec<Result<Segment<P::Out>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..starts.len())
-            .map(|k| {
-                let (start, end) = (starts[k], starts.get(k + 1).copied());
-                let (between, make) = (between.clone(), &make);
-                scope.spawn(move || {
-                    run_segment(
-                        source,
-                        start,
-                        end,
-                        between,
-                        make(),
-                        Some(SPECULATIVE_MAX_BUFFER),
-                    )
-                })
-            })
-            .collect();
-        let first = run_segment(
-            source,
-            0,
-            starts.get(1).copied(),
-            Scanner::default(),
-            make(),
-            None,
-        );
-        let mut results = vec![first];
+    starts.extend_from_slice(cuts);
+    let ends: Vec<Option<u64>> = starts
+        .iter()
+        .skip(1)
+        .map(|&e| Some(e))
+        .chain([None])
+        .collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut projector = make();
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(&start), Some(&end)) = (starts.get(k), ends.get(k)) else {
+                break;
+            };
+            let (state, max_buffer) = if k == 0 {
+                (Scanner::default(), None)
+            } else {
+                (between.clone(), Some(SPECULATIVE_MAX_BUFFER))
+            };
+            done.push((
+                k,
+                run_segment(source, start, end, state, &mut projector, max_buffer),
+            ));
+        }
+        done
+    };
+    let mut results: Vec<Option<Result<Segment<P::Out>, Error>>> =
+        starts.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
         for handle in handles {
-            // A segment only ends by returning; a panic there is a bug worth propagating.
-            results.push(match handle.join() {
-                Ok(result) => result,
+            // A worker only ends by returning; a panic there is a bug worth propagating.
+            match handle.join() {
+                Ok(more) => done.extend(more),
                 Err(panic) => std::panic::resume_unwind(panic),
-            });
+            }
         }
-        results
+        for (k, result) in done {
+            if let Some(slot) = results.get_mut(k) {
+                *slot = Some(result);
+            }
+        }
     });
-    let mut segments = Vec::with_capacity(results.len());
+    // Keep each segment whose start was guessed right, and read the others again from the true
+    // state where they start. When the segment before ended inside a record (whose first bytes
+    // only it holds), read on from where that one started to the end, in order: the record is
+    // larger than a segment, and reading segment by segment could read it many times.
+    let mut segments: Vec<Segment<P::Out>> = Vec::with_capacity(results.len());
+    let mut projector = None;
     for (k, result) in results.into_iter().enumerate() {
-        let previous = segments.last().map(|s: &Segment<P::Out>| &s.end);
-        let guessed_right = previous.is_none_or(|p| p.same_state(&between));
-        if !guessed_right || matches!(&result, Ok(s) if s.gave_up) {
-            // The guess at starts[k] was not a record boundary (or the segment gave up): read
-            // the rest in order from the true state there.
-            let state = previous.cloned().unwrap_or_default();
-            segments.push(run_segment(source, starts[k], None, state, make(), None)?);
-            break;
-        }
-        segments.push(result?);
+        let guessed_right = segments.last().is_none_or(|p| p.end.same_state(between));
+        let segment = match result {
+            Some(Ok(segment)) if guessed_right && !segment.gave_up => segment,
+            Some(Err(error)) if guessed_right => return Err(error),
+            _ => {
+                let (start, end, state) = match segments.pop() {
+                    Some(previous) if previous.end.holds_bytes() => {
+                        (previous.start, None, previous.start_state)
+                    }
+                    Some(previous) => {
+                        let state = previous.end.clone();
+                        segments.push(previous);
+                        (starts[k], ends[k], state)
+                    }
+                    None => (starts[k], ends[k], Scanner::default()),
+                };
+                let projector = projector.get_or_insert_with(make);
+                let segment = run_segment(source, start, end, state, projector, None)?;
+                if end.is_none() {
+                    segments.push(segment);
+                    break;
+                }
+                segment
+            }
+        };
+        segments.push(segment);
     }
     let end = segments.last().map(|s| s.end.clone()).unwrap_or_default();
     finish(source, end, segments)
@@ -311,25 +375,13 @@ fn finish<T>(
 /// guessed record starts. `None`: read it in one pass.
 fn plan_cuts(source: &Source<'_>, workers: usize) -> Result<Option<(Scanner, Vec<u64>)>, Error> {
     let len = source.len();
-    let head = source.read_at(0, CUT_WINDOW)?;
-    // The state right after the first record closes is the state between any two records.
-    let mut probe = Scanner::default();
-    let mut first = FirstRecord(None);
-    let _ = probe.scan(&head, 0, true, &mut first);
-    let Some(first_end) = first.0 else {
+    let Some((between, first_end)) = probe_between(&source.read_at(0, HEAD)?) else {
         return Ok(None);
     };
-    let mut between = Scanner::default();
-    if between
-        .scan(&head[..first_end], 0, true, &mut FirstRecord(None))
-        .is_err()
-    {
-        return Ok(None);
-    }
-    between.records = 0;
+    let count = (len / SEGMENT).clamp(workers as u64, workers as u64 * 16);
     let mut cuts: Vec<u64> = Vec::new();
-    for k in 1..workers as u64 {
-        let at = len / workers as u64 * k;
+    for k in 1..count {
+        let at = len / count * k;
         let window = source.read_at(at, CUT_WINDOW)?;
         if let Some(cut) = guess_boundary(&window).map(|offset| at + offset as u64)
             && cut > cuts.last().copied().unwrap_or(first_end as u64)
@@ -341,14 +393,42 @@ fn plan_cuts(source: &Source<'_>, workers: usize) -> Result<Option<(Scanner, Vec
     Ok((!cuts.is_empty()).then_some((between, cuts)))
 }
 
+/// The scanner state right after the first record in `head` closes (the state between any two
+/// records), and where that record ends; `None` when no record ends in `head`.
+fn probe_between(head: &[u8]) -> Option<(Scanner, usize)> {
+    let mut probe = Scanner::default();
+    let mut first = FirstRecord(None);
+    let _ = probe.scan(head, 0, true, &mut first);
+    let first_end = first.0?;
+    let mut between = Scanner::default();
+    between
+        .scan(head.get(..first_end)?, 0, true, &mut FirstRecord(None))
+        .ok()?;
+    between.records = 0;
+    Some((between, first_end))
+}
+
 /// A likely record start in `window`, read from an unknown position: the `{` of an array element
-/// that is an object (`,` before it) at the shallowest nesting seen. Scanning starts after the
-/// first line break when there is one (a raw line break is never inside a JSON string).
+/// that is an object (`,` before it) at the shallowest nesting seen. Scanning starts outside any
+/// string, most likely: after the first line break (a raw line break is never inside a JSON
+/// string), or else after the first `":` whose quote is not escaped (the end of a key).
 fn guess_boundary(window: &[u8]) -> Option<usize> {
+    let after_key = || {
+        window.windows(2).enumerate().find_map(|(at, pair)| {
+            let escapes = window[..at]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count();
+            (pair == b"\":" && escapes % 2 == 0).then_some(at + 2)
+        })
+    };
     let mut i = window
         .iter()
         .position(|&b| b == b'\n')
-        .map_or(0, |at| at + 1);
+        .map(|at| at + 1)
+        .or_else(after_key)
+        .unwrap_or(0);
     let mut depth = 0i64;
     let mut after_comma = false;
     let mut best: Option<(i64, usize)> = None;
@@ -409,7 +489,7 @@ fn run_segment<P: Projector>(
     start: u64,
     end: Option<u64>,
     mut scanner: Scanner,
-    projector: P,
+    projector: &mut P,
     max_buffer: Option<usize>,
 ) -> Result<Segment<P::Out>, Error> {
     let path = source.path();
@@ -417,7 +497,9 @@ fn run_segment<P: Projector>(
         path: PathBuf::from(path),
         reason: reason.to_owned(),
     };
-    let dbg_t = std::time::Instant::now();
+    // The segment counts its own records.
+    scanner.records = 0;
+    let start_state = scanner.clone();
     let mut reader = source.open(start, end)?;
     let mut sink = Collect {
         projector,
@@ -442,6 +524,8 @@ fn run_segment<P: Projector>(
             let grown = buffer.len() * 2;
             if max_buffer.is_some_and(|max| grown > max) {
                 return Ok(Segment {
+                    start,
+                    start_state,
                     out: Vec::new(),
                     kept: 0,
                     skipped: 0,
@@ -476,8 +560,9 @@ fn run_segment<P: Projector>(
             *key -= carry_from;
         }
     }
-    if std::env::var_os("DBG").is_some() { eprintln!("segment {start}..{end:?}: {:.3}s {} records", dbg_t.elapsed().as_secs_f64(), sink.out.len()); }
     Ok(Segment {
+        start,
+        start_state,
         out: sink.out,
         kept: sink.kept,
         skipped: sink.skipped,
@@ -523,14 +608,14 @@ trait Sink {
 }
 
 /// Projects records into a list.
-struct Collect<P: Projector> {
-    projector: P,
+struct Collect<'p, P: Projector> {
+    projector: &'p mut P,
     out: Vec<P::Out>,
     kept: usize,
     skipped: usize,
 }
 
-impl<P: Projector> Collect<P> {
+impl<P: Projector> Collect<'_, P> {
     fn take(&mut self, result: Result<Option<P::Out>, ()>) {
         match result {
             Ok(Some(value)) => {
@@ -543,7 +628,7 @@ impl<P: Projector> Collect<P> {
     }
 }
 
-impl<P: Projector> Sink for Collect<P> {
+impl<P: Projector> Sink for Collect<'_, P> {
     fn start(&mut self, bytes: &[u8], can_wait: bool) -> Start {
         match self.projector.fast(bytes) {
             Fast::Done(len, result) => {
@@ -607,6 +692,12 @@ impl Scanner {
             records: 0,
             ..other.clone()
         }
+    }
+
+    /// Whether the state points into the block (a record or key being scanned), so scanning can
+    /// only go on with those bytes.
+    fn holds_bytes(&self) -> bool {
+        self.record_start.is_some() || self.key_start.is_some()
     }
 
     /// Scans `buf[from..]`, handing records to `sink`; returns where scanning stopped (the end
@@ -1053,7 +1144,7 @@ struct RawHuntSignIn<'a> {
 /// Shares repeated strings.
 #[derive(Default)]
 struct Interner {
-    set: HashSet<Text>,
+    set: foldhash::HashSet<Text>,
 }
 
 impl Interner {
@@ -1219,6 +1310,7 @@ pub fn sign_in_from_value(value: &serde_json::Value) -> Option<SignIn> {
 
 #[derive(Default)]
 struct HuntProjector {
+    schema: fast::Schema,
     interner: Interner,
     user: Recent,
     ip: Recent,
@@ -1234,6 +1326,22 @@ struct Recent {
 }
 
 impl Recent {
+    /// [`Recent::get`] on raw bytes, checked to be UTF-8 (`Err` otherwise) unless they are the
+    /// last text seen.
+    fn get_bytes(
+        &mut self,
+        raw: &[u8],
+        make: impl FnOnce(&str) -> Text,
+    ) -> Result<Text, fast::Stop> {
+        if let Some(value) = &self.value
+            && self.raw.as_bytes() == raw
+        {
+            return Ok(Arc::clone(value));
+        }
+        let text = std::str::from_utf8(raw).map_err(|_| fast::Stop::Fallback)?;
+        Ok(self.get(text, make))
+    }
+
     fn get(&mut self, raw: &str, make: impl FnOnce(&str) -> Text) -> Text {
         if let Some(value) = &self.value
             && self.raw == raw
@@ -1292,6 +1400,73 @@ impl HuntProjector {
     }
 }
 
+impl HuntProjector {
+    /// [`HuntProjector::convert`] for the fast path's fields. A kept string that is not UTF-8
+    /// gives `Err(Fallback)` (serde refuses such a record); the check is skipped for text equal
+    /// to the last one seen in its field (already checked) and for the common time and
+    /// requirement forms (ASCII).
+    fn convert_fast(
+        &mut self,
+        raw: fast::HuntFields<'_>,
+    ) -> Result<Result<HuntSignIn, ()>, fast::Stop> {
+        const MFA: &[u8] = b"multiFactorAuthentication";
+        fn text(b: &[u8]) -> Result<&str, fast::Stop> {
+            std::str::from_utf8(b).map_err(|_| fast::Stop::Fallback)
+        }
+        let i = &mut self.interner;
+        let id = raw.id.map(text).transpose()?;
+        let at = match raw.created_date_time {
+            None => None,
+            Some(b) => match Timestamp::parse_ascii(b) {
+                Some(at) => Some(at),
+                None => Timestamp::parse(text(b)?),
+            },
+        };
+        let user = raw
+            .user_principal_name
+            .map(|u| self.user.get_bytes(u, |u| lower(i, u)))
+            .transpose()?;
+        let ip = raw
+            .ip_address
+            .filter(|t| !t.is_empty())
+            .map(|t| self.ip.get_bytes(t, |t| i.get(t)))
+            .transpose()?;
+        let user_agent = raw
+            .user_agent
+            .filter(|t| !t.is_empty())
+            .map(|t| self.user_agent.get_bytes(t, |t| i.get(t)))
+            .transpose()?;
+        let single_factor = match raw.authentication_requirement {
+            None => true,
+            Some(r) => {
+                if r != MFA && r != b"singleFactorAuthentication" {
+                    text(r)?;
+                }
+                !r.eq_ignore_ascii_case(MFA)
+            }
+        };
+        let code = raw
+            .status
+            .and_then(|s| s.0)
+            .and_then(|s| s.error_code)
+            .and_then(|n| n.as_i64())
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or(-1);
+        let (Some(id), Some(at)) = (id.filter(|t| !t.is_empty()), at) else {
+            return Ok(Err(()));
+        };
+        Ok(Ok(HuntSignIn {
+            id: Arc::from(id),
+            at,
+            user: user.unwrap_or_default(),
+            ip,
+            error_code: code,
+            single_factor,
+            user_agent,
+        }))
+    }
+}
+
 impl Projector for HuntProjector {
     type Out = HuntSignIn;
 
@@ -1301,8 +1476,11 @@ impl Projector for HuntProjector {
     }
 
     fn fast(&mut self, bytes: &[u8]) -> Fast<HuntSignIn> {
-        match fast::hunt_record(bytes) {
-            Ok((len, raw)) => Fast::Done(len, self.convert(raw).map(Some)),
+        match fast::hunt_record(bytes, &mut self.schema) {
+            Ok((len, raw)) => match self.convert_fast(raw) {
+                Ok(result) => Fast::Done(len, result.map(Some)),
+                Err(_) => Fast::Fallback,
+            },
             Err(fast::Stop::Incomplete) => Fast::Incomplete,
             Err(fast::Stop::Fallback) => Fast::Fallback,
         }

@@ -58,6 +58,12 @@ impl Timestamp {
         })
     }
 
+    /// [`Timestamp::parse`]'s allocation-free path on raw bytes: `Some` only for the common
+    /// `...Z` form (all ASCII), with the value `parse` gives for the same text.
+    pub(crate) fn parse_ascii(bytes: &[u8]) -> Option<Self> {
+        fast_parse(bytes)
+    }
+
     /// RFC 3339 in UTC, with milliseconds only when they are not zero.
     pub fn to_rfc3339(self) -> String {
         let at = self.to_datetime();

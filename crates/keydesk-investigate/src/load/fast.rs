@@ -1,8 +1,8 @@
 //! The fast path for one hunting record: a single pass over the record's bytes that checks the
-//! JSON and picks out the seven fields [`RawHuntSignIn`] keeps, without serde.
+//! JSON and picks out the seven fields [`super::RawHuntSignIn`] keeps, without serde.
 //!
 //! It accepts only a strict subset of what the general path ([`serde_json`] into
-//! [`RawHuntSignIn`]) accepts, and for that subset gives the same value: every structural and
+//! [`super::RawHuntSignIn`]) accepts, and for that subset gives the same value: every structural and
 //! lexical rule serde_json applies is checked the same way (number grammar, literals, escapes,
 //! control characters in strings, keys as strings, commas and colons, no trailing commas), and
 //! duplicate kept fields, escaped or non-ASCII keys, escaped kept strings, kept fields of an
@@ -11,9 +11,20 @@
 //! general path decides what happens to it. The differential property test in the loader's
 //! tests holds the two paths to the same results.
 
-use std::borrow::Cow;
+use super::{Num, Obj, RawHuntStatus};
 
-use super::{Num, Obj, RawHuntSignIn, RawHuntStatus, Str};
+/// The kept fields of a record read by the fast path, as [`super::RawHuntSignIn`] holds them,
+/// but each string as its raw bytes: plain (no escape, no control character), UTF-8 not yet
+/// checked (serde refuses a record whose kept string is not UTF-8; the projector checks).
+pub(super) struct HuntFields<'a> {
+    pub(super) id: Option<&'a [u8]>,
+    pub(super) created_date_time: Option<&'a [u8]>,
+    pub(super) user_principal_name: Option<&'a [u8]>,
+    pub(super) ip_address: Option<&'a [u8]>,
+    pub(super) status: Option<Obj<RawHuntStatus>>,
+    pub(super) authentication_requirement: Option<&'a [u8]>,
+    pub(super) user_agent: Option<&'a [u8]>,
+}
 
 /// Nesting inside ignored values beyond which the fast path gives up.
 const MAX_DEPTH: usize = 64;
@@ -33,13 +44,33 @@ type Step<T> = Result<T, Stop>;
 /// control character (below 0x20); `b.len()` when there is none. Eight bytes at a time.
 #[inline]
 pub(super) fn string_special(b: &[u8], from: usize) -> usize {
-    let rest = b.get(from..).unwrap_or_default();
-    let at = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
-    let span = &rest[..at];
-    if span.iter().fold(0xffu8, |m, &c| m.min(c)) < 0x20 {
-        return from + span.iter().position(|&c| c < 0x20).unwrap_or(at);
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // Mycroft's zero-byte test; the lowest flagged byte is always a true hit.
+        let hits = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let hits = hits & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
     }
-    from + at
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
 }
 
 struct Cursor<'a> {
@@ -241,14 +272,12 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A kept text field: a string without escapes (valid UTF-8) or `null`.
-    fn opt_str(&mut self) -> Step<Option<Str<'a>>> {
+    /// A kept text field: a string without escapes (its bytes) or `null`.
+    fn opt_str(&mut self) -> Step<Option<&'a [u8]>> {
         match self.ws()? {
             b'"' => {
                 self.i += 1;
-                let bytes = self.plain()?;
-                let text = std::str::from_utf8(bytes).map_err(|_| Stop::Fallback)?;
-                Ok(Some(Str(Cow::Borrowed(text))))
+                self.plain().map(Some)
             }
             b'n' => {
                 self.literal(b"null")?;
@@ -336,11 +365,70 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The top-level keys of the last record, in order, each with its field number. Exports write
+/// every record's properties in the same order, so the key at a position is most often the one
+/// seen there last time: confirming it is one comparison instead of a scan and a lookup. A key
+/// is only learnt after [`Cursor::key`] accepted it (plain ASCII), so a confirmed key is exactly
+/// what `key` would have read.
+#[derive(Default)]
+pub(super) struct Schema {
+    keys: Vec<(Vec<u8>, u8)>,
+}
+
+impl Schema {
+    fn learn(&mut self, at: usize, key: &[u8], field: u8) {
+        self.keys.truncate(at + 1);
+        match self.keys.get_mut(at) {
+            Some((known, known_field)) => {
+                known.clear();
+                known.extend_from_slice(key);
+                *known_field = field;
+            }
+            None => self.keys.push((key.to_vec(), field)),
+        }
+    }
+}
+
+/// The field number of a top-level key (7: not kept).
+fn field_of(key: &[u8]) -> u8 {
+    match key {
+        b"id" => 0,
+        b"createdDateTime" => 1,
+        b"userPrincipalName" => 2,
+        b"ipAddress" => 3,
+        b"status" => 4,
+        b"authenticationRequirement" => 5,
+        b"userAgent" => 6,
+        _ => 7,
+    }
+}
+
+impl Cursor<'_> {
+    /// `"key":` when the key is exactly `name` (plain ASCII); otherwise nothing is consumed.
+    #[inline]
+    fn known_key(&mut self, name: &[u8]) -> Step<bool> {
+        let at = self.i;
+        let end = at + 1 + name.len();
+        if self.b.get(at) == Some(&b'"')
+            && self.b.get(at + 1..end) == Some(name)
+            && self.b.get(end) == Some(&b'"')
+        {
+            self.i = end + 1;
+            self.expect(b':')?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
 /// Parses the record that starts at `bytes[0]` (a `{`): its length and its kept fields.
-pub(super) fn hunt_record(bytes: &[u8]) -> Step<(usize, RawHuntSignIn<'_>)> {
+pub(super) fn hunt_record<'a>(
+    bytes: &'a [u8],
+    schema: &mut Schema,
+) -> Step<(usize, HuntFields<'a>)> {
     let mut c = Cursor { b: bytes, i: 0 };
     c.expect(b'{')?;
-    let mut raw = RawHuntSignIn {
+    let mut raw = HuntFields {
         id: None,
         created_date_time: None,
         user_principal_name: None,
@@ -353,17 +441,16 @@ pub(super) fn hunt_record(bytes: &[u8]) -> Step<(usize, RawHuntSignIn<'_>)> {
         return Ok((c.i + 1, raw));
     }
     let mut seen = 0u8;
-    loop {
-        let key = c.key()?;
-        let field: u8 = match key {
-            b"id" => 0,
-            b"createdDateTime" => 1,
-            b"userPrincipalName" => 2,
-            b"ipAddress" => 3,
-            b"status" => 4,
-            b"authenticationRequirement" => 5,
-            b"userAgent" => 6,
-            _ => 7,
+    for at in 0.. {
+        c.ws()?;
+        let field = match schema.keys.get(at) {
+            Some((name, field)) if c.known_key(name)? => *field,
+            _ => {
+                let key = c.key()?;
+                let field = field_of(key);
+                schema.learn(at, key, field);
+                field
+            }
         };
         if field < 7 {
             if seen & (1 << field) != 0 {
@@ -379,6 +466,11 @@ pub(super) fn hunt_record(bytes: &[u8]) -> Step<(usize, RawHuntSignIn<'_>)> {
             4 => raw.status = c.opt_status()?,
             5 => raw.authentication_requirement = c.opt_str()?,
             6 => raw.user_agent = c.opt_str()?,
+            // Most ignored values are strings: skip those directly.
+            _ if c.ws()? == b'"' => {
+                c.i += 1;
+                c.skip_string()?;
+            }
             _ => c.skip_value()?,
         }
         match c.ws()? {
@@ -387,4 +479,5 @@ pub(super) fn hunt_record(bytes: &[u8]) -> Step<(usize, RawHuntSignIn<'_>)> {
             _ => return Err(Stop::Fallback),
         }
     }
+    Err(Stop::Fallback)
 }
