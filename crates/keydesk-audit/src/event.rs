@@ -155,8 +155,16 @@ impl AuditEvent {
     /// The outcome closing the intent record `intent`: same actor, on-behalf-of, action, target
     /// and store, `intent_id` set to the intent's id.
     pub fn outcome_of(intent: &crate::AuditRecord, outcome: Outcome) -> AuditEvent {
+        let mut event = AuditEvent::about_intent(intent, EventKind::Outcome);
+        event.outcome = Some(outcome);
+        event
+    }
+
+    /// An event of `kind` belonging to the intent record `intent` (evidence preserved for it,
+    /// its outcome): same actor, on-behalf-of, action, target and store, `intent_id` set.
+    pub fn about_intent(intent: &crate::AuditRecord, kind: EventKind) -> AuditEvent {
         let mut event = AuditEvent::new(
-            EventKind::Outcome,
+            kind,
             intent.event.actor.clone(),
             intent.event.action.clone(),
         );
@@ -164,7 +172,6 @@ impl AuditEvent {
         event.target = intent.event.target.clone();
         event.store = intent.event.store;
         event.intent_id = Some(intent.id);
-        event.outcome = Some(outcome);
         event
     }
 

@@ -340,16 +340,7 @@ impl Guard {
         approved: &Approved,
         details: serde_json::Value,
     ) -> Result<AuditRecord, Error> {
-        let intent = approved.intent();
-        let mut event = AuditEvent::new(
-            EventKind::Evidence,
-            intent.event.actor.clone(),
-            intent.event.action.clone(),
-        );
-        event.on_behalf_of = intent.event.on_behalf_of.clone();
-        event.target = intent.event.target.clone();
-        event.store = intent.event.store;
-        event.intent_id = Some(intent.id);
+        let mut event = AuditEvent::about_intent(approved.intent(), EventKind::Evidence);
         event.details = details;
         Ok(self.audit.append(&event).await?)
     }
