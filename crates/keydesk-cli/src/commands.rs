@@ -100,6 +100,9 @@ fn ops_for(tenant: &Tenant, common: &Common) -> anyhow::Result<Ops> {
     settings.sms_gateway = tenant.sms_gateway.clone();
     settings.sender_mailbox = tenant.sender_mailbox.clone();
     settings.unlock_any_account = crate::approvals_cmd::unlock_any_account();
+    if let Some(profile) = &tenant.profile {
+        profile.apply(&mut settings);
+    }
     Ok(Ops::new(tenant.graph.clone(), settings, actor))
 }
 
@@ -417,11 +420,16 @@ pub(crate) async fn execute(
             keydesk_ops::locked::list_locked_accounts(ops, department.as_deref(), hours).await
         }
         Command::Doctor => keydesk_ops::doctor::doctor(ops).await,
+        Command::Discover(args) => {
+            let home = crate::Home::from_env()?;
+            return crate::connect_cmd::discover(&home, ops, guard, actor, &args, json).await;
+        }
         Command::Investigate(args) => {
             return crate::investigate_cmd::investigate(ctx, &args).await;
         }
         Command::Hunt(args) => return crate::investigate_cmd::hunt(ctx, &args).await,
         Command::Emulator(_)
+        | Command::Connect(_)
         | Command::Demo(_)
         | Command::Audit(_)
         | Command::Plan(_)

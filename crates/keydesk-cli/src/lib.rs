@@ -7,6 +7,7 @@ mod approvals_cmd;
 mod ask_cmd;
 mod audit_cmd;
 mod commands;
+mod connect_cmd;
 mod directory_cmd;
 mod emulator_cmd;
 mod home;
@@ -94,6 +95,12 @@ pub enum Command {
         #[arg(long, default_value_t = 24)]
         hours: u32,
     },
+    /// Connect a real tenant: what the app registration needs, the admin-consent link, the
+    /// credential validated with Graph before anything is saved (the secret outside config.json).
+    Connect(connect_cmd::ConnectArgs),
+    /// Roles and members, groups, enterprise apps and licences; proposes the tenant profile
+    /// (helpdesk group, protected accounts) as a diff to accept.
+    Discover(connect_cmd::DiscoverArgs),
     /// Which actions will work with the app's permissions and the tenant's licences.
     Doctor,
     /// Is this account compromised? Evidence (preserved and hashed), detections, verdict;
@@ -187,6 +194,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", home.demo_tenant_path().display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Connect(args) => connect_cmd::connect(&home, &args, cli.common.json)
+            .await
+            .map(ExitCode::from),
         // With a sign-in export, keydesk reads no tenant at all.
         Command::Investigate(args) if args.signins.is_some() => {
             investigate_cmd::investigate_file(&args, cli.common.json).map(ExitCode::from)

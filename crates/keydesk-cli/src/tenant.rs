@@ -17,12 +17,20 @@ pub struct Tenant {
     pub default_actor: String,
     pub sms_gateway: Option<url::Url>,
     pub sender_mailbox: Option<String>,
+    /// The accepted tenant profile (`keydesk discover --accept`), if any.
+    pub profile: Option<keydesk_ops::discover::TenantProfile>,
     embedded: Option<RunningEmulator>,
 }
 
 impl Tenant {
     /// Connects to the configured tenant, or starts the embedded demo.
     pub async fn connect(home: &Home) -> anyhow::Result<Tenant> {
+        let mut tenant = Tenant::open(home).await?;
+        tenant.profile = crate::connect_cmd::load_profile(home)?;
+        Ok(tenant)
+    }
+
+    async fn open(home: &Home) -> anyhow::Result<Tenant> {
         let config_file = home.root().join("config.json");
         let sms_gateway = std::env::var("KEYDESK_SMS_GATEWAY")
             .ok()
@@ -56,6 +64,7 @@ impl Tenant {
             default_actor: std::env::var("KEYDESK_ACTOR").unwrap_or_default(),
             sms_gateway,
             sender_mailbox,
+            profile: None,
             embedded: None,
         })
     }
@@ -83,6 +92,7 @@ impl Tenant {
             default_actor: format!("MeganB@{}", emulator.domain()),
             sms_gateway,
             sender_mailbox: None,
+            profile: None,
             embedded: Some(running),
         })
     }

@@ -77,3 +77,49 @@ fn readme_lists_every_action_with_its_permissions() {
         }
     }
 }
+
+/// Every `keydesk ...` command in the README's "Connect your tenant" section is one the CLI
+/// accepts, so the flow a new admin follows cannot drift from the binary.
+#[test]
+fn the_connect_your_tenant_flow_runs_as_written() {
+    use clap::Parser;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md is readable");
+    let start = readme
+        .find("## Connect your tenant")
+        .expect("README.md has a Connect your tenant section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut in_code = false;
+    let commands: Vec<String> = section
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            in_code
+        })
+        .filter(|line| line.starts_with("keydesk "))
+        .map(|line| line.split(" # ").next().unwrap_or(line).trim().to_string())
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    for subcommand in ["connect", "discover", "doctor"] {
+        assert!(
+            commands
+                .iter()
+                .any(|c| c.split_whitespace().nth(1) == Some(subcommand)),
+            "the flow runs {subcommand}: {commands:?}"
+        );
+    }
+    for command in &commands {
+        // Placeholders stand for values the admin fills in.
+        let argv: Vec<String> = command
+            .split_whitespace()
+            .map(|word| word.replace(['<', '>'], ""))
+            .collect();
+        if let Err(error) = keydesk_cli::Cli::try_parse_from(&argv) {
+            panic!("README command `{command}` does not parse: {error}");
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The simulation control plane under `/_emulator` (not part of Graph, no token needed):
 //! simulate sign-ins, move the clock, set latency/fault/throttling knobs, read the outbox of
 //! delivered mail and text messages, the SMS gateway keydesk's text provider posts to,
-//! export/import of the whole tenant, and app credentials.
+//! export/import of the whole tenant, app credentials and consent, and the tenant's licences.
 
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -55,6 +55,7 @@ pub async fn handle(
         ("POST", ["apps", app_id, "secrets"]) => add_secret(shared, app_id, &body),
         ("POST", ["apps", app_id, "certificates"]) => add_certificate(shared, app_id, &body),
         ("PUT", ["apps", app_id, "permissions"]) => set_permissions(shared, app_id, &body),
+        ("PUT", ["skus"]) => set_skus(shared, &body),
         _ => Err((
             StatusCode::NOT_FOUND,
             format!("No control endpoint {method} /_emulator{path}"),
@@ -283,4 +284,63 @@ fn set_permissions(shared: &Shared, app_id: &str, body: &[u8]) -> ControlResult 
     drop(tenant);
     shared.mark_dirty();
     Ok(json!({"grantedPermissions": permissions}))
+}
+
+/// One licence as `PUT /_emulator/skus` takes it: the SKU, its service plans, units bought.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SkuSpec {
+    sku_part_number: String,
+    #[serde(default)]
+    sku_id: Option<String>,
+    service_plans: Vec<String>,
+    #[serde(default = "default_units")]
+    units: u32,
+    #[serde(default)]
+    consumed_units: u32,
+}
+
+fn default_units() -> u32 {
+    25
+}
+
+/// Replaces the tenant's subscribed SKUs (e.g. a tenant with Entra ID P1 but not P2).
+fn set_skus(shared: &Shared, body: &[u8]) -> ControlResult {
+    let specs: Vec<SkuSpec> = parse(body)?;
+    let mut tenant = shared.tenant_mut();
+    let tenant_id = tenant.tenant_id.clone();
+    tenant.subscribed_skus = specs
+        .iter()
+        .map(|spec| {
+            let sku_id = spec
+                .sku_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            crate::model::SubscribedSku {
+                id: format!("{tenant_id}_{sku_id}"),
+                sku_id,
+                sku_part_number: spec.sku_part_number.clone(),
+                applies_to: "User".to_owned(),
+                capability_status: "Enabled".to_owned(),
+                consumed_units: spec.consumed_units,
+                prepaid_units: json!({"enabled": spec.units, "suspended": 0, "warning": 0, "lockedOut": 0}),
+                service_plans: spec
+                    .service_plans
+                    .iter()
+                    .map(|name| {
+                        json!({
+                            "servicePlanId": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
+                            "servicePlanName": name,
+                            "provisioningStatus": "Success",
+                            "appliesTo": "User",
+                        })
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let parts: Vec<String> = specs.iter().map(|s| s.sku_part_number.clone()).collect();
+    drop(tenant);
+    shared.mark_dirty();
+    Ok(json!({"subscribedSkus": parts}))
 }

@@ -145,6 +145,14 @@ impl TokenEndpointError {
             Some(7_000_222) => {
                 "the client secret has expired (AADSTS7000222); create a new secret on the app registration"
             }
+            Some(700_027)
+                if self
+                    .error_description
+                    .to_ascii_lowercase()
+                    .contains("expired") =>
+            {
+                "the certificate has expired (AADSTS700027); create a new one, upload it to the app registration and configure keydesk with it"
+            }
             Some(700_027) => {
                 "the certificate is not registered on the app or the assertion signature is invalid (AADSTS700027); upload the certificate to the app registration"
             }

@@ -122,6 +122,9 @@ pub enum ConfigError {
     /// The certificate PEM is unusable.
     #[error("certificate PEM: {0}")]
     InvalidPem(String),
+    /// The environment variable the configuration names for the client secret is not set.
+    #[error("the client secret's environment variable {0} is not set")]
+    SecretEnvMissing(String),
     /// A setting has a value outside its allowed set.
     #[error("{name}: {problem}")]
     Invalid {
@@ -181,7 +184,10 @@ impl GraphConfig {
             tenant_id: lookup("KEYDESK_TENANT_ID"),
             client_id: lookup("KEYDESK_CLIENT_ID"),
             client_secret: lookup("KEYDESK_CLIENT_SECRET").map(Secret::from),
+            client_secret_file: None,
+            client_secret_env: None,
             cert_path: lookup("KEYDESK_CERT_PATH").map(PathBuf::from),
+            key_path: lookup("KEYDESK_KEY_PATH").map(PathBuf::from),
             certificate_pem: None,
             private_key_pem: None,
             assertion_algorithm: lookup("KEYDESK_ASSERTION_ALG"),
@@ -192,10 +198,13 @@ impl GraphConfig {
         file.into_config(None)
     }
 
-    /// Loads a JSON file with keys `tenant_id`, `client_id`, one of `client_secret` /
-    /// `cert_path` / (`certificate_pem` + `private_key_pem`), and optionally `authority_host`,
-    /// `graph_base`, `beta_base`, `assertion_algorithm` (`PS256` or `RS256`). camelCase keys
-    /// are accepted too. A relative `cert_path` is resolved against the file's directory.
+    /// Loads a JSON file with keys `tenant_id`, `client_id`, one credential, and optionally
+    /// `authority_host`, `graph_base`, `beta_base`, `assertion_algorithm` (`PS256` or `RS256`).
+    /// The credential is one of `client_secret` (inline, discouraged), `client_secret_file` (a
+    /// file holding only the secret), `client_secret_env` (the name of an environment variable
+    /// holding it), `cert_path` (PEM with certificate and key, or with `key_path` the
+    /// certificate alone), or `certificate_pem` + `private_key_pem`. camelCase keys are
+    /// accepted too. Relative paths are resolved against the file's directory.
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let text = read_text(path)?;
@@ -204,6 +213,20 @@ impl GraphConfig {
             source,
         })?;
         file.into_config(path.parent())
+    }
+
+    /// The JSON form of [`GraphConfig::from_json_file`] as a value; relative paths are resolved
+    /// against `relative_to`.
+    pub fn from_json_value(
+        value: serde_json::Value,
+        relative_to: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let file: ConfigFile =
+            serde_json::from_value(value).map_err(|source| ConfigError::Json {
+                path: relative_to.map_or_else(|| PathBuf::from("<value>"), Path::to_owned),
+                source,
+            })?;
+        file.into_config(relative_to)
     }
 
     /// Parses the JSON form described in [`GraphConfig::from_json_file`].
@@ -287,8 +310,14 @@ struct ConfigFile {
     client_id: Option<String>,
     #[serde(alias = "clientSecret")]
     client_secret: Option<Secret>,
+    #[serde(alias = "clientSecretFile")]
+    client_secret_file: Option<PathBuf>,
+    #[serde(alias = "clientSecretEnv")]
+    client_secret_env: Option<String>,
     #[serde(alias = "certPath")]
     cert_path: Option<PathBuf>,
+    #[serde(alias = "keyPath")]
+    key_path: Option<PathBuf>,
     #[serde(alias = "certificatePem")]
     certificate_pem: Option<String>,
     #[serde(alias = "privateKeyPem")]
@@ -311,24 +340,54 @@ impl ConfigFile {
         let client_id = self
             .client_id
             .ok_or(ConfigError::Missing("KEYDESK_CLIENT_ID"))?;
-        let certificate = match (self.cert_path, self.certificate_pem, self.private_key_pem) {
-            (Some(path), None, None) => {
-                let path = match relative_to {
-                    Some(directory) if path.is_relative() => directory.join(path),
-                    _ => path,
-                };
-                Some(CertificateCredential::from_pem_file(path)?)
+        let resolve = |path: PathBuf| match relative_to {
+            Some(directory) if path.is_relative() => directory.join(path),
+            _ => path,
+        };
+        let certificate = match (
+            self.cert_path,
+            self.key_path,
+            self.certificate_pem,
+            self.private_key_pem,
+        ) {
+            (Some(path), None, None, None) => {
+                Some(CertificateCredential::from_pem_file(resolve(path))?)
             }
-            (None, Some(certificate), Some(key)) => Some(CertificateCredential::from_parts(
+            (Some(certificate), Some(key), None, None) => {
+                let key = Secret::new(read_text(&resolve(key))?);
+                Some(CertificateCredential::from_parts(
+                    &read_text(&resolve(certificate))?,
+                    key.expose(),
+                )?)
+            }
+            (None, None, Some(certificate), Some(key)) => Some(CertificateCredential::from_parts(
                 &certificate,
                 key.expose(),
             )?),
-            (None, None, None) => None,
-            (None, Some(_), None) => return Err(ConfigError::Missing("private_key_pem")),
-            (None, None, Some(_)) => return Err(ConfigError::Missing("certificate_pem")),
-            (Some(_), _, _) => return Err(ConfigError::AmbiguousCredential),
+            (None, None, None, None) => None,
+            (None, Some(_), None, None) => return Err(ConfigError::Missing("cert_path")),
+            (None, None, Some(_), None) => return Err(ConfigError::Missing("private_key_pem")),
+            (None, None, None, Some(_)) => return Err(ConfigError::Missing("certificate_pem")),
+            _ => return Err(ConfigError::AmbiguousCredential),
         };
-        let credential = match (self.client_secret, certificate) {
+        let secret = match (
+            self.client_secret,
+            self.client_secret_file,
+            self.client_secret_env,
+        ) {
+            (Some(secret), None, None) => Some(secret),
+            (None, Some(path), None) => {
+                let text = Secret::new(read_text(&resolve(path))?);
+                Some(Secret::new(text.expose().trim().to_owned()))
+            }
+            (None, None, Some(name)) => match std::env::var(&name) {
+                Ok(value) if !value.trim().is_empty() => Some(Secret::new(value)),
+                _ => return Err(ConfigError::SecretEnvMissing(name)),
+            },
+            (None, None, None) => None,
+            _ => return Err(ConfigError::AmbiguousCredential),
+        };
+        let credential = match (secret, certificate) {
             (Some(secret), None) => Credential::Secret(secret),
             (None, Some(mut certificate)) => {
                 certificate.algorithm = parse_algorithm(self.assertion_algorithm.as_deref())?;

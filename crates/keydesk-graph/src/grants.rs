@@ -30,6 +30,12 @@ impl GraphClient {
             .await
     }
 
+    /// `GET servicePrincipals` across all pages (the tenant's enterprise apps).
+    pub async fn list_service_principals(&self) -> Result<Vec<ServicePrincipal>> {
+        self.collect_query("servicePrincipals", &Query::default().top(999))
+            .await
+    }
+
     /// `GET servicePrincipals/{id}`.
     pub async fn get_service_principal(&self, id: &str) -> Result<ServicePrincipal> {
         self.get(&format!("servicePrincipals/{}", segment(id)))

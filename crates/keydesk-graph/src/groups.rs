@@ -42,6 +42,15 @@ impl GraphClient {
         .await
     }
 
+    /// `GET groups` across all pages, with [`HELPDESK_GROUP_SELECT`].
+    pub async fn list_groups(&self) -> Result<Vec<Group>> {
+        self.collect_query(
+            "groups",
+            &Query::default().select(HELPDESK_GROUP_SELECT).top(999),
+        )
+        .await
+    }
+
     /// Groups whose display name is exactly `name`.
     pub async fn find_groups_by_name(&self, name: &str) -> Result<Vec<Group>> {
         self.find_groups(Filter::eq("displayName", name), HELPDESK_GROUP_SELECT)

@@ -111,6 +111,12 @@ const ORG_READ: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
+const APP_READ: &[&str] = &[
+    "Application.Read.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
 const MAIL_SEND: &[&str] = &["Mail.Send"];
 
 const MAIL_DELIVERY: (&[&str], &str) = (
@@ -179,6 +185,8 @@ pub const ACTION_REQUIREMENTS: &[ActionRequirement] = &[
     requirement("list_group_members", &[USER_READ, GROUP_READ]),
     requirement("list_user_groups", &[USER_READ, GROUP_READ]),
     requirement("discover_roles", &[ROLES_READ, GROUP_READ]),
+    ActionRequirement { note: "reads roles, groups, enterprise apps and licences to propose the tenant profile",
+        ..requirement("discover", &[ROLES_READ, GROUP_READ, APP_READ, ORG_READ]) },
     ActionRequirement { license: License::P2,
         note: "reads sign-ins, risk, methods, directory audits and delegated grants; hunt reads the tenant's sign-ins",
         ..requirement("investigate_compromise", &[USER_READ, AUDIT_READ, RISK_READ, RISK_EVENTS_READ, METHODS_READ, GRANTS_READ]) },

@@ -18,7 +18,10 @@ pub async fn principal(ops: &Ops, upn: &str) -> Result<Principal> {
         groups::user_groups(ops, &user.id, true)
     );
     let roles: Vec<String> = roles?.into_iter().map(|r| r.name).collect();
-    let groups: Vec<String> = groups?.into_iter().filter_map(|g| g.display_name).collect();
+    let groups = policy_group_names(
+        &ops.settings.helpdesk_group,
+        groups?.into_iter().filter_map(|g| g.display_name),
+    );
     let operator = !roles.is_empty() || groups.iter().any(|g| g == roles::HELPDESK_GROUP);
     let upn = resolve::upn(&user);
     Ok(Principal {
@@ -38,6 +41,34 @@ pub async fn principal(ops: &Ops, upn: &str) -> Result<Principal> {
     })
 }
 
+/// The group names the policy sees. The policy speaks of the helpdesk group by its canonical
+/// name, [`roles::HELPDESK_GROUP`]; the tenant profile says which directory group plays that
+/// part. Membership in the configured group appears under the canonical name, and a directory
+/// group that merely carries the canonical name (when another group is configured) does not.
+pub fn policy_group_names(
+    helpdesk_group: &str,
+    groups: impl IntoIterator<Item = String>,
+) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in groups {
+        let name = if name.eq_ignore_ascii_case(helpdesk_group) {
+            roles::HELPDESK_GROUP.to_string()
+        } else if name == roles::HELPDESK_GROUP {
+            continue;
+        } else {
+            name
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// What a protected account (keydesk's own list, see `Settings::protected_accounts`) counts as
+/// when it holds no active privileged role: the policy treats it as a privileged target.
+pub const PROTECTED_ACCOUNT: &str = "Protected account (keydesk)";
+
 /// A user as a policy resource: department, privileged roles, synced flag, MFA registration.
 pub async fn user_resource(ops: &Ops, user: &User) -> Result<Resource> {
     let (privileged_roles, methods) = futures::join!(
@@ -50,10 +81,21 @@ pub async fn user_resource(ops: &Ops, user: &User) -> Result<Resource> {
             AuthMethod::Password(_) | AuthMethod::Email(_) | AuthMethod::TemporaryAccessPass(_)
         )
     });
+    let upn = resolve::upn(user);
+    let mut privileged_roles = privileged_roles?;
+    if privileged_roles.is_empty()
+        && ops
+            .settings
+            .protected_accounts
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&upn))
+    {
+        privileged_roles.push(PROTECTED_ACCOUNT.to_string());
+    }
     Ok(Resource::User(TargetUser {
-        upn: resolve::upn(user),
+        upn,
         department: user.department.clone().unwrap_or_default(),
-        privileged_roles: privileged_roles?,
+        privileged_roles,
         synced: user.on_premises_sync_enabled == Some(true),
         mfa_registered,
     }))
@@ -71,6 +113,39 @@ pub async fn group_resource(ops: &Ops, group: &Group) -> Result<Resource> {
     Ok(Resource::Group(TargetGroup {
         name: group.display_name.clone().unwrap_or_default(),
         owners,
-        privileged: group.is_assignable_to_role == Some(true),
+        privileged: group.is_assignable_to_role == Some(true)
+            || group
+                .display_name
+                .as_deref()
+                .is_some_and(|name| name.eq_ignore_ascii_case(&ops.settings.helpdesk_group)),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn the_configured_helpdesk_group_plays_the_policy_part() {
+        let groups = names(&["IT Service Desk", "Sales"]);
+        assert_eq!(
+            policy_group_names("IT Service Desk", groups),
+            names(&["Helpdesk Operators", "Sales"])
+        );
+        // A group that only carries the canonical name grants nothing once another is configured.
+        let impostor = names(&["Helpdesk Operators", "Sales"]);
+        assert_eq!(
+            policy_group_names("IT Service Desk", impostor),
+            names(&["Sales"])
+        );
+        let standard = names(&["Helpdesk Operators"]);
+        assert_eq!(
+            policy_group_names(roles::HELPDESK_GROUP, standard),
+            names(&["Helpdesk Operators"])
+        );
+    }
 }

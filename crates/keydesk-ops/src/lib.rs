@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod delivery;
 pub mod diagnose;
 pub mod directory;
+pub mod discover;
 pub mod doctor;
 pub mod error;
 pub mod facts;
@@ -18,6 +19,7 @@ pub mod groups;
 pub mod guarded;
 pub mod investigate;
 pub mod locked;
+pub mod onboarding;
 pub mod report;
 pub mod resolve;
 pub mod roles;
@@ -91,6 +93,11 @@ pub struct Settings {
     /// Operators (UPNs) holding keydesk's "unlock any account" permission: they may unlock a
     /// user with no MFA method registered.
     pub unlock_any_account: Vec<String>,
+    /// The group whose members are helpdesk operators (besides holders of directory roles).
+    pub helpdesk_group: String,
+    /// Accounts (UPNs) keydesk treats as privileged targets even when they hold no active
+    /// privileged role: break-glass accounts, PIM-eligible administrators.
+    pub protected_accounts: Vec<String>,
 }
 
 impl Settings {
@@ -101,6 +108,8 @@ impl Settings {
             sms_gateway: None,
             password_length: 16,
             unlock_any_account: Vec::new(),
+            helpdesk_group: roles::HELPDESK_GROUP.to_string(),
+            protected_accounts: Vec::new(),
         }
     }
 }

@@ -114,7 +114,7 @@ pub struct Approver {
 pub struct Approvers {
     /// Global Administrators and Privileged Authentication Administrators (users only).
     pub privileged: Vec<Approver>,
-    /// Helpdesk Administrators and the members of [`HELPDESK_GROUP`] (users only).
+    /// Helpdesk Administrators and the members of the helpdesk group (users only).
     pub helpdesk: Vec<Approver>,
     /// The helpdesk group's id, when the group exists.
     pub helpdesk_group_id: Option<String>,
@@ -305,7 +305,7 @@ pub async fn discover(ops: &Ops) -> Result<Discovery> {
         definitions_by_template(ops),
         async {
             ops.graph
-                .find_groups_by_name(HELPDESK_GROUP)
+                .find_groups_by_name(&ops.settings.helpdesk_group)
                 .await
                 .map_err(crate::Error::from)
         },
@@ -364,7 +364,7 @@ pub async fn discover(ops: &Ops) -> Result<Discovery> {
         .iter()
         .filter(|m| m.kind() == DirectoryObjectKind::User)
     {
-        let via = format!("{HELPDESK_GROUP} group");
+        let via = format!("{} group", ops.settings.helpdesk_group);
         add_approver(
             &mut approvers.helpdesk,
             &member.id,
@@ -460,7 +460,10 @@ pub async fn discover_roles(ops: &Ops) -> Result<Report> {
         report.note("The role definitions could not be read (grant RoleManagement.Read.Directory): every role is treated as privileged.");
     }
     if discovery.approvers.helpdesk_group_id.is_none() {
-        report.note(format!("There is no \"{HELPDESK_GROUP}\" group; everyday approvals fall to Helpdesk Administrators."));
+        report.note(format!(
+            "There is no \"{}\" group; everyday approvals fall to Helpdesk Administrators.",
+            ops.settings.helpdesk_group
+        ));
     }
     let mut apps: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for role in &discovery.roles {

@@ -61,6 +61,7 @@ fn the_table_covers_every_action_once() {
         "list_group_members",
         "list_user_groups",
         "discover_roles",
+        "discover",
         "investigate_compromise",
         "contain_compromise",
     ];
