@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A clean CI build gains nothing from incremental compilation; it only costs disk and time.
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -19,6 +24,24 @@ fi
 if [ -z "${KEYDESK_TEST_POSTGRES_URL:-}" ] && [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is required in CI (scripts/postgres.sh could not start it)" >&2
   exit 1
+fi
+
+echo "== Samba Active Directory domain controller for the AD tests"
+if [ -z "${KEYDESK_TEST_AD_ENV:-}" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    KEYDESK_TEST_AD_ENV="$(KEYDESK_SAMBA_INSTALL=1 bash scripts/samba-ad.sh | tail -n 1)" || {
+      echo "Samba AD is required in CI (scripts/samba-ad.sh could not start it)" >&2
+      exit 1
+    }
+  elif command -v samba >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    KEYDESK_TEST_AD_ENV="$(bash scripts/samba-ad.sh | tail -n 1)" || {
+      echo "== WARNING: scripts/samba-ad.sh could not start Samba: the AD tests will be SKIPPED" >&2
+      KEYDESK_TEST_AD_ENV=""
+    }
+  else
+    echo "== WARNING: Samba is not installed or this is not root: the AD tests will be SKIPPED (apt-get install samba)" >&2
+  fi
+  export KEYDESK_TEST_AD_ENV
 fi
 
 echo "== cargo test"

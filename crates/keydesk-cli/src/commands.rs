@@ -103,7 +103,11 @@ fn ops_for(tenant: &Tenant, common: &Common) -> anyhow::Result<Ops> {
     if let Some(profile) = &tenant.profile {
         profile.apply(&mut settings);
     }
-    Ok(Ops::new(tenant.graph.clone(), settings, actor))
+    let ops = Ops::new(tenant.graph.clone(), settings, actor);
+    Ok(match crate::ad_config::from_env()? {
+        Some(ad) => ops.with_ad(ad),
+        None => ops,
+    })
 }
 
 /// What a change needs besides the operation: the guard, who is acting, and the options.

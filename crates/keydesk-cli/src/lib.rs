@@ -3,6 +3,7 @@
 //! Business rules live in the libraries; this crate parses arguments, picks the tenant (a
 //! configured one, or the embedded emulator) and renders results.
 
+mod ad_config;
 mod approvals_cmd;
 mod ask_cmd;
 mod audit_cmd;

@@ -479,6 +479,7 @@ impl Guard {
             "summary": request.plan.summary,
             "plan": request.plan.steps.iter().map(|(s, d)| json!({"action": s, "detail": d})).collect::<Vec<_>>(),
             "plan_hash": request.plan.plan_hash(),
+            "store": request.plan.store(),
             "origin": request.origin.as_str(),
             "principal_kind": match request.principal.kind {
                 PrincipalKind::Operator => "operator",

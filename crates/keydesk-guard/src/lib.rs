@@ -27,5 +27,5 @@ pub mod state;
 pub use approved::Approved;
 pub use error::Error;
 pub use guard::{Authorization, BulkRun, Clock, Completion, Guard, Lifetimes, Request};
-pub use plan::PlannedChange;
+pub use plan::{AD_STEP_PREFIX, PlannedChange, store_of};
 pub use state::GuardState;

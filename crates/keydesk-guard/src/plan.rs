@@ -17,7 +17,17 @@ pub struct PlannedChange {
     pub steps: Vec<(String, String)>,
 }
 
+/// Prefix of the plan steps that act in on-premises Active Directory (`ad_unlock`,
+/// `ad_reset_password`, ...); every other step acts in Entra ID.
+pub const AD_STEP_PREFIX: &str = "ad_";
+
 impl PlannedChange {
+    /// The identity store the change acts in, recorded in its audit records: `"ad"` when a step
+    /// acts in on-premises Active Directory (see [`AD_STEP_PREFIX`]), `"entra"` otherwise.
+    pub fn store(&self) -> &'static str {
+        store_of(self.steps.iter().map(|(step, _)| step.as_str()))
+    }
+
     /// SHA-256 (lower-case hex) over the action, the target and every step, each field
     /// length-prefixed so no two plans encode alike. The summary is prose and not hashed.
     pub fn plan_hash(&self) -> String {
@@ -34,6 +44,15 @@ impl PlannedChange {
             field(detail);
         }
         hex(&hasher.finalize())
+    }
+}
+
+/// The identity store of a plan with these step names (see [`PlannedChange::store`]).
+pub fn store_of<'a>(mut steps: impl Iterator<Item = &'a str>) -> &'static str {
+    if steps.any(|step| step.starts_with(AD_STEP_PREFIX)) {
+        "ad"
+    } else {
+        "entra"
     }
 }
 
@@ -76,6 +95,17 @@ mod tests {
         let mut other_action = base.clone();
         other_action.action = Action::IssueTap;
         assert_ne!(base.plan_hash(), other_action.plan_hash());
+    }
+
+    #[test]
+    fn the_store_follows_the_steps() {
+        let entra = plan("a@contoso.com", "x");
+        assert_eq!(entra.store(), "entra");
+        let mut ad = entra.clone();
+        ad.steps
+            .push(("ad_unlock".into(), "lockoutTime = 0".into()));
+        assert_eq!(ad.store(), "ad");
+        assert_ne!(entra.plan_hash(), ad.plan_hash());
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub async fn password_reset_user(
     let upn = resolve::upn(user);
     let mut report = Report::new("password_reset", Some(&upn));
     if user.on_premises_sync_enabled == Some(true) {
+        if ops.ad.is_some() {
+            return password_reset_in_ad(ops, user, options, mode).await;
+        }
         return Err(synced_refusal(user, "password changes"));
     }
     let privileged = roles::privileged_roles_of(ops, &user.id).await?;
@@ -234,6 +237,130 @@ pub async fn password_reset_user(
     }
     report.outcome = Outcome::Done;
     report.summary = format!("Reset {upn}'s password; the user must change it at next sign-in.");
+    Ok(report)
+}
+
+/// [`password_reset_user`] for a synced user, in Active Directory: a generated password set as
+/// `unicodePwd` with `pwdLastSet` = 0 (change at next logon), read back, then delivered. AD's
+/// password policy decides; a refusal comes back with AD's reason and nothing is delivered.
+async fn password_reset_in_ad(
+    ops: &Ops,
+    user: &User,
+    options: &PasswordResetOptions,
+    mode: &Mode,
+) -> Result<Report> {
+    let upn = resolve::upn(user);
+    let mut report = Report::new("password_reset", Some(&upn));
+    let ad = ops.ad.as_ref().ok_or_else(|| {
+        Error::refused(
+            "Active Directory is not configured",
+            crate::linked::NOT_CONFIGURED,
+        )
+    })?;
+    let found = crate::linked::require(ops, user).await?;
+    let account = found.account;
+    let dn = account.dn.clone();
+    let recipient = delivery::prepare(ops, user, &options.delivery).await?;
+    let plan_delivery = match (&options.delivery, &recipient) {
+        (Delivery::Reveal, _) => "show it once to the operator".to_string(),
+        (_, Some(to)) => format!("deliver it to {to}"),
+        (_, None) => "deliver it".to_string(),
+    };
+    report.details = json!({
+        "store": crate::linked::STORE_AD,
+        "adAccount": crate::linked::account_json(&account, Some(&found.anchor)),
+        "forceChangePasswordNextSignIn": true,
+        "delivery": recipient,
+        "revokeSessions": options.revoke_sessions,
+    });
+    let length = ops.settings.password_length.max(14);
+    if mode.plan_only(
+        &[
+            Action::PasswordReset,
+            Action::UnlockAccount,
+            Action::ContainCompromise,
+        ],
+        report.target.as_deref(),
+    )? {
+        report.outcome = Outcome::Planned;
+        report.step(
+            "generate",
+            format!("generate a {length}-character temporary password"),
+            StepStatus::Planned,
+        );
+        report.step(
+            "ad_reset_password",
+            format!("in Active Directory: set it as the password of {dn} (unicodePwd), change required at next logon (pwdLastSet = 0)"),
+            StepStatus::Planned,
+        );
+        if options.revoke_sessions {
+            report.step(
+                "revoke_sessions",
+                "revoke refresh tokens and sessions in Entra ID",
+                StepStatus::Planned,
+            );
+        }
+        report.step("deliver", plan_delivery, StepStatus::Planned);
+        report.summary = format!(
+            "Would reset {upn}'s password in Active Directory ({dn}) and {}.",
+            report
+                .steps
+                .last()
+                .map(|s| s.detail.clone())
+                .unwrap_or_default()
+        );
+        return Ok(report);
+    }
+    let Mode::Execute(approved) = mode else {
+        return Err(Error::refused(
+            "this change is not authorized",
+            "plan and authorize it through keydesk's guard",
+        ));
+    };
+    let password = keydesk_core::secret::generate_password_os(ops.settings.password_length)
+        .map_err(|e| {
+            Error::Delivery(format!(
+                "the operating system's random generator failed: {e}"
+            ))
+        })?;
+    report.step(
+        "generate",
+        format!(
+            "generated a {}-character temporary password",
+            password.len()
+        ),
+        StepStatus::Done,
+    );
+    let after = ad
+        .reset_password(approved, &account, &password, true)
+        .await?;
+    report.step(
+        "ad_reset_password",
+        format!("password set on {dn}; change required at next logon"),
+        StepStatus::Done,
+    );
+    report.verify(format!(
+        "Active Directory: pwdLastSet is 0 on {} (the user must change the password at next logon)",
+        after.dn
+    ));
+    if options.revoke_sessions {
+        revoke(ops, user, &mut report).await?;
+    }
+    delivery::deliver(
+        ops,
+        user,
+        &password,
+        SecretKind::TemporaryPassword,
+        &options.delivery,
+        recipient.as_deref(),
+        &mut report,
+    )
+    .await?;
+    report.note(crate::linked::SYNC_NOTE);
+    report.outcome = Outcome::Done;
+    report.summary = format!(
+        "Reset {upn}'s password in Active Directory ({dn}); the user must change it at next logon."
+    );
     Ok(report)
 }
 

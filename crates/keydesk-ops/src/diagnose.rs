@@ -133,8 +133,26 @@ pub async fn diagnose_signin(ops: &Ops, query: &str) -> Result<(Report, Gathered
         Some(cause) => format!("{} — {}", cause.kind.name(), cause.summary),
         None => "No blocking cause found in the account state or recent sign-ins.".to_string(),
     };
+    let link = crate::linked::lookup(ops, &gathered.user).await;
     if diagnosis.synced_from_on_premises {
-        report.note("The account is synced from on-premises Active Directory: password and enable changes must be made there.");
+        if ops.ad.is_some() {
+            report.note("The account is synced from on-premises Active Directory: keydesk unlocks, enables and resets its password there, and the change reaches Entra with the next sync.");
+        } else {
+            report.note("The account is synced from on-premises Active Directory: password and enable changes must be made there.");
+        }
+    }
+    if let Some(sentence) = crate::linked::sentence(&link) {
+        report.note(sentence);
+    }
+    if let crate::linked::AdLink::Found(found) = &link
+        && found.account.locked()
+    {
+        report.summary = format!(
+            "ad_lockout — {} is locked out in on-premises Active Directory ({}, {} bad passwords); keydesk unlock clears it there.",
+            resolve::upn(&gathered.user),
+            found.account.dn,
+            found.account.bad_pwd_count
+        );
     }
     if diagnosis.privileged {
         report.note(format!(
@@ -143,6 +161,18 @@ pub async fn diagnose_signin(ops: &Ops, query: &str) -> Result<(Report, Gathered
         ));
     }
     report.details = details(&gathered, &diagnosis);
+    if !matches!(link, crate::linked::AdLink::CloudOnly)
+        && let Some(object) = report.details.as_object_mut()
+    {
+        let entra_locked = diagnosis
+            .causes
+            .iter()
+            .any(|c| c.kind == diagnosis::CauseKind::SmartLockout);
+        object.insert(
+            "linkedAccounts".into(),
+            crate::linked::accounts_json(&gathered.user, &link, Some(entra_locked)),
+        );
+    }
     Ok((report, gathered, diagnosis))
 }
 

@@ -29,6 +29,8 @@ pub enum Error {
     Delivery(String),
     #[error("{}", .0.explain())]
     Graph(#[from] keydesk_graph::Error),
+    #[error("{0}")]
+    Ad(#[from] keydesk_ad::Error),
 }
 
 impl Error {
@@ -50,6 +52,7 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::Delivery(_) => "delivery_failed",
             Error::Graph(_) => "graph_error",
+            Error::Ad(error) => error.code(),
         }
     }
 }

@@ -71,6 +71,43 @@ pub const PROTECTED_ACCOUNT: &str = "Protected account (keydesk)";
 
 /// A user as a policy resource: department, privileged roles, synced flag, MFA registration.
 pub async fn user_resource(ops: &Ops, user: &User) -> Result<Resource> {
+    user_resource_in(ops, user, false).await
+}
+
+/// [`user_resource`] for a change in the identity store the plan acts in. For a synced user with
+/// Active Directory configured, a protected AD account (`adminCount` = 1, Domain Admins and the
+/// other protected groups) counts as a privileged role. When the change acts in AD
+/// (`in_ad`), the resource is the AD account, the source of truth, so it is not `synced`; and if
+/// AD cannot be read, nothing is authorized.
+pub async fn user_resource_in(ops: &Ops, user: &User, in_ad: bool) -> Result<Resource> {
+    let resource = entra_user_resource(ops, user).await?;
+    let Resource::User(mut target) = resource else {
+        return Ok(resource);
+    };
+    if ops.ad.is_some() && crate::linked::is_synced(user) {
+        let account = if in_ad {
+            Some(crate::linked::require(ops, user).await?.account)
+        } else {
+            match crate::linked::lookup(ops, user).await {
+                crate::linked::AdLink::Found(found) => Some(found.account),
+                _ => None,
+            }
+        };
+        if let Some(account) = account
+            && account.protected()
+        {
+            target
+                .privileged_roles
+                .push(crate::linked::protected_role(&account));
+        }
+        if in_ad {
+            target.synced = false;
+        }
+    }
+    Ok(Resource::User(target))
+}
+
+async fn entra_user_resource(ops: &Ops, user: &User) -> Result<Resource> {
     let (privileged_roles, methods) = futures::join!(
         roles::privileged_roles_of(ops, &user.id),
         ops.graph.list_methods(&user.id)

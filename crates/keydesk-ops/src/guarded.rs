@@ -105,7 +105,7 @@ async fn resource(ops: &Ops, plan: &Report, subject: &Subject) -> Result<Resourc
                 .as_deref()
                 .ok_or_else(|| Error::InvalidInput("the plan names no user".into()))?;
             let user = resolve::user(&ops.graph, target).await?;
-            facts::user_resource(ops, &user).await
+            facts::user_resource_in(ops, &user, crate::linked::acts_in_ad(plan)).await
         }
     }
 }
@@ -231,6 +231,7 @@ pub fn completion(result: &Result<Report>) -> Completion {
                     },
                 })).collect::<Vec<_>>(),
                 "verified": report.verified,
+                "store": keydesk_guard::store_of(report.steps.iter().map(|s| s.action.as_str())),
             }),
             graph_request_ids: report
                 .steps
@@ -283,7 +284,7 @@ impl BulkGuard<'_> {
     ) -> Result<std::result::Result<Arc<Approved>, NotAuthorized>> {
         let request = Request {
             principal: self.actor.principal.clone(),
-            resource: facts::user_resource(ops, user).await?,
+            resource: facts::user_resource_in(ops, user, crate::linked::acts_in_ad(plan)).await?,
             plan: planned_change(plan)?,
             origin: self.actor.origin,
             on_behalf_of: self.actor.on_behalf_of.clone(),

@@ -18,6 +18,7 @@ pub mod facts;
 pub mod groups;
 pub mod guarded;
 pub mod investigate;
+pub mod linked;
 pub mod locked;
 pub mod onboarding;
 pub mod report;
@@ -121,6 +122,9 @@ pub struct Ops {
     pub settings: Settings,
     /// Who is acting (UPN), recorded in reports and used as the default mail sender.
     pub actor: String,
+    /// The on-premises Active Directory synced users are mastered in, when configured (see
+    /// [`linked`]).
+    pub ad: Option<keydesk_ad::AdDirectory>,
 }
 
 impl Ops {
@@ -129,6 +133,13 @@ impl Ops {
             graph,
             settings,
             actor: actor.into(),
+            ad: None,
         }
+    }
+
+    /// The same operations, acting in `ad` for synced users.
+    pub fn with_ad(mut self, ad: keydesk_ad::AdDirectory) -> Ops {
+        self.ad = Some(ad);
+        self
     }
 }

@@ -43,6 +43,9 @@ pub async fn unlock_account(
     let upn = resolve::upn(&user);
     let details = report.details.take();
     report.details = json!({"diagnosis": details});
+    if crate::linked::is_synced(&user) && ops.ad.is_some() {
+        return unlock_in_ad(ops, &user, report, mode).await;
+    }
     if diagnosis.causes.is_empty() {
         report.outcome = Outcome::NothingToDo;
         report.summary = format!(
@@ -152,6 +155,105 @@ pub async fn unlock_account(
                 .join(", ")
         ),
     };
+    Ok(report)
+}
+
+/// Unlocks a synced user where the account lives: AD's lockout (`lockoutTime` = 0) and
+/// `ACCOUNTDISABLE`, each read back. The plan's steps are `ad_*`, so the guard records the store
+/// as `ad` and the policy decides on the AD account (a protected one is a privileged target).
+async fn unlock_in_ad(ops: &Ops, user: &User, mut report: Report, mode: &Mode) -> Result<Report> {
+    let upn = resolve::upn(user);
+    let ad = ops.ad.as_ref().ok_or_else(|| {
+        Error::refused(
+            "Active Directory is not configured",
+            crate::linked::NOT_CONFIGURED,
+        )
+    })?;
+    let found = crate::linked::require(ops, user).await?;
+    let account = found.account;
+    let dn = account.dn.clone();
+    let mut planned: Vec<(&str, String)> = Vec::new();
+    if account.locked() {
+        planned.push((
+            "ad_unlock",
+            format!("in Active Directory: set lockoutTime to 0 on {dn}"),
+        ));
+    }
+    if account.disabled() {
+        planned.push((
+            "ad_enable",
+            format!("in Active Directory: clear ACCOUNTDISABLE in userAccountControl on {dn}"),
+        ));
+    }
+    report.note(format!(
+        "Active Directory account {dn} ({}), linked by {}: {}.",
+        account.sam_account_name,
+        found.anchor.describe(),
+        account.state_sentence()
+    ));
+    if planned.is_empty() {
+        report.outcome = Outcome::NothingToDo;
+        report.summary = format!(
+            "{upn}'s Active Directory account is neither locked out nor disabled ({}).",
+            account.state_sentence()
+        );
+        return Ok(report);
+    }
+    if mode.plan_only(&[Action::UnlockAccount], Some(&upn))? {
+        for (step, detail) in planned {
+            report.step(step, detail, StepStatus::Planned);
+        }
+        report.outcome = Outcome::Planned;
+        report.summary = format!("Would unlock {upn} in Active Directory ({dn}).");
+        return Ok(report);
+    }
+    let Mode::Execute(approved) = mode else {
+        return Err(Error::refused(
+            "this change is not authorized",
+            "plan and authorize it through keydesk's guard",
+        ));
+    };
+    let mut current = account;
+    for (step, _) in planned {
+        current = match step {
+            "ad_unlock" => {
+                let after = ad.unlock(approved, &current).await?;
+                report.step(
+                    step,
+                    format!("lockoutTime set to 0 on {dn}"),
+                    StepStatus::Done,
+                );
+                report.verify(format!(
+                    "Active Directory: lockoutTime is 0 and the account is not locked (badPwdCount {})",
+                    after.bad_pwd_count
+                ));
+                after
+            }
+            _ => {
+                let after = ad.set_enabled(approved, &current, true).await?;
+                report.step(
+                    step,
+                    format!("ACCOUNTDISABLE cleared on {dn}"),
+                    StepStatus::Done,
+                );
+                report.verify(format!(
+                    "Active Directory: userAccountControl {} (enabled)",
+                    after.user_account_control
+                ));
+                after
+            }
+        };
+    }
+    if let Some(object) = report.details.as_object_mut() {
+        object.insert("store".into(), json!(crate::linked::STORE_AD));
+        object.insert(
+            "adAccount".into(),
+            crate::linked::account_json(&current, Some(&found.anchor)),
+        );
+    }
+    report.note(crate::linked::SYNC_NOTE);
+    report.outcome = Outcome::Done;
+    report.summary = format!("Unlocked {upn} in Active Directory ({dn}).");
     Ok(report)
 }
 

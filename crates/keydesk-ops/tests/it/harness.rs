@@ -61,7 +61,11 @@ impl World {
     }
 
     pub async fn start_with(seed: SeedConfig, simulation: SimulationConfig) -> World {
-        let emulator = Emulator::demo(&seed, simulation);
+        World::start_on(Emulator::demo(&seed, simulation)).await
+    }
+
+    /// A world on a given emulator (e.g. a demo tenant with edited state).
+    pub async fn start_on(emulator: Emulator) -> World {
         let running = emulator
             .serve("127.0.0.1:0".parse().expect("loopback address"))
             .await

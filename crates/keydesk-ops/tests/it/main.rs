@@ -1,6 +1,7 @@
 //! keydesk-ops integration tests: every operation runs over real HTTP against the emulator with
 //! the Contoso demo tenant, started in-process on `127.0.0.1:0` (a fresh tenant per test).
 
+mod ad;
 mod contain;
 mod credentials;
 mod diagnose;
