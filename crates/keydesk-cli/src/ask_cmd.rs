@@ -3,7 +3,7 @@
 //! its policy status, asks once, and runs each step as the equivalent keydesk command — so a
 //! step goes through exactly the same guardrails, approvals and audit as the command would.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -523,11 +523,7 @@ fn confirm(common: &Common, steps: usize) -> anyhow::Result<bool> {
         );
         return Ok(false);
     }
-    eprint!("Run {steps} step(s)? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    Ok(render::confirm(&format!("Run {steps} step(s)? [y/N] "))?)
 }
 
 /// "noa.levi@contoso.com" → "Noa Levi".

@@ -1,7 +1,7 @@
 //! The tenant commands: build the operations for the acting principal, confirm before changing
 //! anything (a dry run shows the plan first), run, render.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use anyhow::Context;
 use keydesk_guard::Guard;
@@ -144,11 +144,7 @@ where
         for step in &plan.steps {
             eprintln!("  · {:<16} {}", step.action, step.detail);
         }
-        eprint!("Proceed? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        matches!(answer.trim(), "y" | "Y" | "yes")
+        render::confirm("Proceed? [y/N] ").unwrap_or(false)
     };
     let guarded = guarded::run(
         ctx.ops,

@@ -485,12 +485,10 @@ pub async fn discover(
     args: &DiscoverArgs,
     json_output: bool,
 ) -> anyhow::Result<u8> {
-    let report = match keydesk_ops::discover::discover(ops).await {
-        Ok(report) => report,
+    let (report, proposed) = match keydesk_ops::discover::discover(ops).await {
+        Ok(discovered) => discovered,
         Err(error) => return Ok(render::error(&error, json_output)),
     };
-    let proposed: TenantProfile = serde_json::from_value(report.details["profile"].clone())
-        .context("the proposed profile")?;
     let current = TenantProfile::of(&ops.settings);
     let diff = profile_diff(&current, &proposed);
     let interactive = std::io::stdin().is_terminal() && !json_output;
@@ -533,7 +531,8 @@ pub async fn discover(
         profile_path(home).display()
     );
     print!("{diff}");
-    let yes = args.accept || (interactive && ask("Accept this profile? [y/N] "));
+    let yes = args.accept
+        || (interactive && render::confirm("Accept this profile? [y/N] ").unwrap_or(false));
     if !yes {
         println!("Not accepted; run `keydesk discover --accept` to keep it.");
         return Ok(0);
@@ -586,14 +585,6 @@ async fn accept(
         .context("writing the audit outcome")?;
     written?;
     Ok(true)
-}
-
-fn ask(question: &str) -> bool {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 /// A unified diff of the two profiles' JSON.

@@ -232,3 +232,14 @@ pub fn error(error: &OpsError, json_output: bool) -> u8 {
     }
     code
 }
+
+/// Asks a yes/no question on stderr and reads the answer from stdin: only "y", "Y" or "yes"
+/// is a yes.
+pub fn confirm(question: &str) -> std::io::Result<bool> {
+    use std::io::BufRead;
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

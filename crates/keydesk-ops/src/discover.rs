@@ -180,8 +180,9 @@ fn looks_like_helpdesk(name: &str) -> bool {
     .any(|word| name.contains(word))
 }
 
-/// `discover`: roles and members, groups, enterprise apps, licences, and the proposal.
-pub async fn discover(ops: &Ops) -> Result<Report> {
+/// `discover`: roles and members, groups, enterprise apps, licences, and the proposal; the
+/// proposed profile also comes back typed, for the caller to show as a diff and keep.
+pub async fn discover(ops: &Ops) -> Result<(Report, TenantProfile)> {
     let (discovery, groups, apps, skus, organization) = futures::join!(
         roles::discover(ops),
         ops.graph.list_groups(),
@@ -387,10 +388,10 @@ pub async fn discover(ops: &Ops) -> Result<Report> {
         "skus": skus.iter().flatten().filter_map(|s| s.sku_part_number.clone()).collect::<Vec<_>>(),
         "riskFeatures": licences.map(|l| l.p2),
         "proposal": proposal,
-        "profile": profile,
+        "profile": &profile,
         "currentProfile": TenantProfile::of(&ops.settings),
     });
-    Ok(report)
+    Ok((report, profile))
 }
 
 fn names(approvers: &[Approver]) -> String {
