@@ -93,7 +93,7 @@ fn person(user: User) -> Option<Person> {
 
 /// The configured planner: a model endpoint when `KEYDESK_PLANNER_URL` is set, else the
 /// deterministic engine.
-fn planner() -> anyhow::Result<Box<dyn Planner>> {
+pub(crate) fn planner() -> anyhow::Result<Box<dyn Planner>> {
     let Some(url) = std::env::var("KEYDESK_PLANNER_URL")
         .ok()
         .filter(|u| !u.is_empty())

@@ -429,6 +429,7 @@ pub(crate) async fn execute(
         }
         Command::Hunt(args) => return crate::investigate_cmd::hunt(ctx, &args).await,
         Command::Emulator(_)
+        | Command::Serve(_)
         | Command::Connect(_)
         | Command::Demo(_)
         | Command::Audit(_)

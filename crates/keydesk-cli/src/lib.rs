@@ -15,6 +15,7 @@ mod home;
 mod investigate_cmd;
 mod policy_cmd;
 mod render;
+mod serve_cmd;
 mod tenant;
 
 use std::process::ExitCode;
@@ -153,6 +154,8 @@ pub enum Command {
     },
     /// Serve the offline Graph emulator with the Contoso demo tenant.
     Emulator(emulator_cmd::EmulatorArgs),
+    /// Serve keydesk over HTTP: the API (/openapi.json), the web console and MCP.
+    Serve(serve_cmd::ServeArgs),
     /// Manage the embedded demo tenant.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -205,6 +208,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hunt(args) if args.signins.is_some() => {
             investigate_cmd::hunt_file(&args, cli.common.json).map(ExitCode::from)
         }
+        Command::Serve(args) => serve_cmd::run(&home, &cli.common, &args)
+            .await
+            .map(ExitCode::from),
         Command::Audit(command) => {
             let store = audit_cmd::open(&home, cli.common.database_url.as_deref()).await?;
             audit_cmd::run(store.as_ref(), command, cli.common.json)

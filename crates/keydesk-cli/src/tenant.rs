@@ -111,6 +111,11 @@ impl Tenant {
         body["value"].as_array()?.last().cloned()
     }
 
+    /// The embedded emulator's base URL (demo only).
+    pub fn emulator_url(&self) -> Option<String> {
+        self.embedded.as_ref().map(|r| r.base_url.clone())
+    }
+
     pub fn is_demo(&self) -> bool {
         self.embedded.is_some()
     }
