@@ -145,6 +145,7 @@ pub fn router(state: AppState, extra: Router<AppState>, body_limit: usize) -> Ro
     Router::new()
         .merge(limited)
         .merge(api::open_routes())
+        .fallback(api::not_found)
         .layer(axum::middleware::from_fn(limits::record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -169,7 +170,6 @@ pub fn router(state: AppState, extra: Router<AppState>, body_limit: usize) -> Ro
                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
             ),
         ))
-        .fallback(api::not_found)
         .with_state(state)
 }
 

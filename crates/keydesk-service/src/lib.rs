@@ -80,7 +80,7 @@ impl Error {
                 "did you mean: {}",
                 candidates
                     .iter()
-                    .map(|c| format!("{} ({})", c.name, c.detail))
+                    .map(|c| format!("{} <{}> ({})", c.name, c.id, c.detail))
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
@@ -473,7 +473,7 @@ impl Service {
                 }),
             ));
         }
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
         Ok((upn, rows.into_iter().map(|(_, row)| row).collect()))
     }
 }
