@@ -146,6 +146,27 @@ pub async fn run(home: &Home, common: &Common, args: &ServeArgs) -> anyhow::Resu
             &authority, &tenant_id, &audience,
         ));
     }
+    if let Some(redirect) = env("KEYDESK_OIDC_REDIRECT_URL") {
+        let tenant_id = env("KEYDESK_TENANT_ID")
+            .context("KEYDESK_OIDC_REDIRECT_URL needs KEYDESK_TENANT_ID")?;
+        let client_id = env("KEYDESK_OIDC_CLIENT_ID")
+            .or_else(|| env("KEYDESK_CLIENT_ID"))
+            .context(
+                "KEYDESK_OIDC_REDIRECT_URL needs KEYDESK_OIDC_CLIENT_ID or KEYDESK_CLIENT_ID",
+            )?;
+        let secret = env("KEYDESK_OIDC_CLIENT_SECRET")
+            .or_else(|| env("KEYDESK_CLIENT_SECRET"))
+            .context("KEYDESK_OIDC_REDIRECT_URL needs KEYDESK_OIDC_CLIENT_SECRET or KEYDESK_CLIENT_SECRET")?;
+        let authority = env("KEYDESK_AUTHORITY_HOST")
+            .unwrap_or_else(|| "https://login.microsoftonline.com".into());
+        config.oidc = Some(keydesk_server::oidc::OidcConfig::new(
+            &authority,
+            &tenant_id,
+            &client_id,
+            keydesk_service::Secret::new(secret),
+            &redirect,
+        ));
+    }
     if let Some(rate) = env("KEYDESK_RATE_LIMIT") {
         config.rate_limit_per_second = rate
             .parse()

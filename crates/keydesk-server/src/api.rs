@@ -53,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reveals/{token}", post(take_reveal))
         .route("/auth/demo", get(demo_people).post(demo_sign_in))
         .route("/auth/logout", post(sign_out))
+        .route("/auth/login", get(crate::oidc::login))
+        .route("/auth/callback", get(crate::oidc::callback))
 }
 
 /// Routes outside the rate limiter (probes and scrapers).

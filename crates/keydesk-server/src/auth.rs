@@ -73,13 +73,24 @@ impl SessionKey {
 
     /// The cookie value for a new session.
     pub fn issue(&self, session: &Session) -> String {
-        let payload = serde_json::to_vec(session).unwrap_or_default();
-        let mac = self.mac(&payload);
-        format!("v1.{}.{}", B64.encode(&payload), B64.encode(mac))
+        self.seal(session)
     }
 
     /// The session a cookie value holds, if its signature is good and it has not expired.
     pub fn open(&self, value: &str) -> Option<Session> {
+        let session: Session = self.unseal(value)?;
+        (session.expires > now_unix()).then_some(session)
+    }
+
+    /// Signs `value` (readable by the client, not forgeable).
+    pub fn seal<T: Serialize>(&self, value: &T) -> String {
+        let payload = serde_json::to_vec(value).unwrap_or_default();
+        let mac = self.mac(&payload);
+        format!("v1.{}.{}", B64.encode(&payload), B64.encode(mac))
+    }
+
+    /// What a sealed value holds, if its signature is good.
+    pub fn unseal<T: serde::de::DeserializeOwned>(&self, value: &str) -> Option<T> {
         let mut parts = value.split('.');
         let (Some("v1"), Some(payload), Some(mac), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -91,8 +102,7 @@ impl SessionKey {
         let mut check = HmacSha256::new_from_slice(&self.0).ok()?;
         check.update(&payload);
         check.verify_slice(&mac).ok()?;
-        let session: Session = serde_json::from_slice(&payload).ok()?;
-        (session.expires > now_unix()).then_some(session)
+        serde_json::from_slice(&payload).ok()
     }
 }
 
@@ -139,7 +149,7 @@ pub fn session_cookie(value: Option<&str>) -> String {
     }
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -341,6 +351,20 @@ impl BearerValidator {
 
     /// The person a token speaks for.
     pub async fn validate(&self, token: &str) -> Result<String, ApiError> {
+        let claims: Claims = self.claims(token).await?;
+        claims
+            .upn
+            .or(claims.preferred_username)
+            .filter(|u| u.contains('@'))
+            .ok_or_else(|| {
+                ApiError::forbidden(
+                    "app-only tokens are not accepted: keydesk acts for a signed-in person",
+                )
+            })
+    }
+
+    /// A token's claims, once its signature, issuer, audience and expiry are checked.
+    pub async fn claims<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::unauthorized().with_hint("the bearer token is not a JWT"))?;
         if header.alg != jsonwebtoken::Algorithm::RS256 {
@@ -355,7 +379,7 @@ impl BearerValidator {
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = 60;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
+        let data = jsonwebtoken::decode::<T>(token, &key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind as K;
             let why = match e.kind() {
                 K::ExpiredSignature => "the token has expired",
@@ -366,15 +390,7 @@ impl BearerValidator {
             };
             ApiError::unauthorized().with_hint(why)
         })?;
-        data.claims
-            .upn
-            .or(data.claims.preferred_username)
-            .filter(|u| u.contains('@'))
-            .ok_or_else(|| {
-                ApiError::forbidden(
-                    "app-only tokens are not accepted: keydesk acts for a signed-in person",
-                )
-            })
+        Ok(data.claims)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 mod limits;
+pub mod oidc;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -46,6 +47,8 @@ pub struct ServerConfig {
     pub session_key: SessionKey,
     /// Validates Entra ID bearer tokens, when API callers are accepted.
     pub bearer: Option<BearerValidator>,
+    /// Entra ID sign-in for the console (OpenID Connect, code + PKCE).
+    pub oidc: Option<oidc::OidcConfig>,
     /// The demo tenant, when running on it (enables the demo sign-in).
     pub demo: Option<Demo>,
     /// Requests per second per client address (a burst of three times as many is allowed).
@@ -62,6 +65,7 @@ impl ServerConfig {
         ServerConfig {
             session_key: SessionKey::random(),
             bearer: None,
+            oidc: None,
             demo: None,
             rate_limit_per_second: 20,
             body_limit: 64 * 1024,
@@ -75,6 +79,7 @@ pub struct Inner {
     pub service: Arc<Service>,
     pub sessions: SessionKey,
     pub bearer: Option<BearerValidator>,
+    pub oidc: Option<oidc::OidcConfig>,
     pub reveals: Reveals,
     pub demo: Option<Demo>,
     pub public_url: String,
@@ -99,6 +104,7 @@ impl AppState {
             service,
             sessions: config.session_key,
             bearer: config.bearer,
+            oidc: config.oidc,
             reveals: Reveals::new(),
             demo: config.demo,
             public_url: config.public_url,

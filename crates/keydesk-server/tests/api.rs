@@ -35,6 +35,7 @@ struct World {
 struct Options {
     rate: u32,
     bearer: Option<BearerValidator>,
+    oidc: Option<keydesk_server::oidc::OidcConfig>,
 }
 
 impl Default for Options {
@@ -42,6 +43,7 @@ impl Default for Options {
         Options {
             rate: 1_000,
             bearer: None,
+            oidc: None,
         }
     }
 }
@@ -129,6 +131,7 @@ impl World {
         let mut config = ServerConfig::new(&url);
         config.rate_limit_per_second = options.rate;
         config.bearer = options.bearer;
+        config.oidc = options.oidc;
         config.demo = Some(Demo {
             people: ["MeganB", "LeeG", "PattiF", "NestorW", "AlexW", "JohannaL"]
                 .iter()
@@ -698,4 +701,184 @@ async fn entra_bearer_tokens_are_checked_for_signature_issuer_audience_and_expir
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// What the fake identity provider's token endpoint expects and answers.
+#[derive(Default)]
+struct Provider {
+    challenge: String,
+    nonce: String,
+    forms: Vec<HashMap<String, String>>,
+}
+
+use std::collections::HashMap;
+
+#[tokio::test]
+async fn console_sign_in_with_entra_id_uses_the_code_flow_with_pkce() {
+    let issuer = Arc::new(Issuer::new());
+    let provider = Arc::new(Mutex::new(Provider::default()));
+    let (listener, authority) = listen().await;
+    let jwks = issuer.jwks.clone();
+    let (issuer_for_token, provider_for_token, authority_for_token) =
+        (issuer.clone(), provider.clone(), authority.clone());
+    let idp = Router::new()
+        .route(
+            "/tenant/discovery/v2.0/keys",
+            axum::routing::get(move || {
+                let jwks = jwks.clone();
+                async move { axum::Json(jwks) }
+            }),
+        )
+        .route(
+            "/tenant/oauth2/v2.0/token",
+            post(
+                move |axum::extract::Form(form): axum::extract::Form<HashMap<String, String>>| {
+                    let (issuer, provider, authority) = (
+                        issuer_for_token.clone(),
+                        provider_for_token.clone(),
+                        authority_for_token.clone(),
+                    );
+                    async move {
+                        let mut provider = provider.lock();
+                        provider.forms.push(form.clone());
+                        let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                        let good = form.get("code").map(String::as_str) == Some("the-code")
+                            && form.get("client_secret").map(String::as_str) == Some("s3cret")
+                            && keydesk_server::oidc::challenge(&verifier) == provider.challenge;
+                        if !good {
+                            return (
+                                StatusCode::BAD_REQUEST,
+                                axum::Json(json!({"error": "invalid_grant"})),
+                            );
+                        }
+                        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                        let id_token = issuer.token(json!({
+                            "iss": format!("{authority}/tenant/v2.0"), "aud": "keydesk-client",
+                            "exp": now + 600, "iat": now, "nonce": provider.nonce,
+                            "preferred_username": upn("LeeG"),
+                        }));
+                        (StatusCode::OK, axum::Json(json!({"id_token": id_token})))
+                    }
+                },
+            ),
+        );
+    tokio::spawn(async move { axum::serve(listener, idp).await });
+    let world = World::start(Options {
+        oidc: Some(keydesk_server::oidc::OidcConfig::new(
+            &authority,
+            "tenant",
+            "keydesk-client",
+            keydesk_service::Secret::new("s3cret"),
+            "http://127.0.0.1/auth/callback",
+        )),
+        ..Options::default()
+    })
+    .await;
+
+    // To the tenant's authorize endpoint, with state, nonce and an S256 challenge.
+    let login = |world: &World| {
+        let (http, url) = (world.http.clone(), world.url.clone());
+        async move {
+            let response = http
+                .get(format!("{url}/auth/login"))
+                .send()
+                .await
+                .expect("login");
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+            let location = response.headers()["location"]
+                .to_str()
+                .expect("location")
+                .to_string();
+            let flow = response.headers()["set-cookie"]
+                .to_str()
+                .expect("cookie")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let location = url::Url::parse(&location).expect("url");
+            let params: HashMap<String, String> = location.query_pairs().into_owned().collect();
+            (location, params, flow)
+        }
+    };
+    let (location, params, flow) = login(&world).await;
+    assert!(
+        location
+            .as_str()
+            .starts_with(&format!("{authority}/tenant/oauth2/v2.0/authorize"))
+    );
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert_eq!(params["client_id"], "keydesk-client");
+    assert_eq!(params["response_type"], "code");
+    {
+        let mut provider = provider.lock();
+        provider.challenge = params["code_challenge"].clone();
+        provider.nonce = params["nonce"].clone();
+    }
+    let callback = |query: String, cookie: Option<String>| {
+        let (http, url) = (world.http.clone(), world.url.clone());
+        async move {
+            let mut request = http.get(format!("{url}/auth/callback?{query}"));
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", cookie);
+            }
+            request.send().await.expect("callback")
+        }
+    };
+    // A forged state, or no flow cookie: refused, no session.
+    let response = callback("code=the-code&state=forged".into(), Some(flow.clone())).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let state = &params["state"];
+    let response = callback(format!("code=the-code&state={state}"), None).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The real callback: a session for the person the ID token names.
+    let response = callback(format!("code=the-code&state={state}"), Some(flow.clone())).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("keydesk_session=v1."))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let me: Value = world
+        .http
+        .get(format!("{}/api/v1/me", world.url))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        me["upn"].as_str().map(str::to_lowercase),
+        Some(upn("LeeG").to_lowercase())
+    );
+    // The verifier went to the token endpoint (not the challenge), with the client secret.
+    let forms = provider.lock().forms.clone();
+    let last = forms.last().expect("a token request");
+    assert_eq!(last["grant_type"], "authorization_code");
+    assert_ne!(last["code_verifier"], params["code_challenge"]);
+
+    // A token whose nonce is not this flow's: refused.
+    let (_, params, flow) = login(&world).await;
+    {
+        let mut provider = provider.lock();
+        provider.challenge = params["code_challenge"].clone();
+        provider.nonce = "another-flow".into();
+    }
+    let response = callback(
+        format!("code=the-code&state={}", params["state"]),
+        Some(flow),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
