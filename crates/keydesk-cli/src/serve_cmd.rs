@@ -5,13 +5,20 @@
 //! share it, else sessions end with the process), `KEYDESK_API_AUDIENCE` (accept Entra ID bearer
 //! tokens for this audience; with `KEYDESK_TENANT_ID` and `KEYDESK_AUTHORITY_HOST`),
 //! `KEYDESK_WEBHOOK_URL` and `KEYDESK_WEBHOOK_FORMAT` (`teams` or `slack`) for approval
-//! notifications, `KEYDESK_RATE_LIMIT` (requests per second per client, default 20).
+//! notifications, `KEYDESK_RATE_LIMIT` (requests per second per client, default 20),
+//! `KEYDESK_JOB_LEASE_SECONDS` (how long a claimed bulk-job item stays this instance's without
+//! renewal, default 30: after an instance dies, its items go to the others once this passes) and
+//! `KEYDESK_JOB_CONCURRENCY` (job items worked on at once, default 4; 0 runs no worker).
+//!
+//! Every instance runs a job worker on the shared database (`keydesk_service::jobs`); on Ctrl-C
+//! or SIGTERM the server stops taking requests and the worker finishes the items in hand.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use keydesk_server::{AppState, Demo, DemoPerson, ServerConfig, SessionKey};
+use keydesk_service::jobs::WorkerConfig;
 use keydesk_service::notify::{Format, Notifier};
 use keydesk_service::{Service, ServiceConfig};
 
@@ -176,6 +183,28 @@ pub async fn run(home: &Home, common: &Common, args: &ServeArgs) -> anyhow::Resu
         config.demo = demo(&tenant).await;
     }
     let body_limit = config.body_limit;
+    let lease = match env("KEYDESK_JOB_LEASE_SECONDS") {
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s >= 1)
+            .with_context(|| {
+                format!(
+                    "KEYDESK_JOB_LEASE_SECONDS is '{text}', not a number of seconds (1 or more)"
+                )
+            })?,
+        None => 30,
+    };
+    let mut worker_config = WorkerConfig::new(std::time::Duration::from_secs(lease));
+    if let Some(text) = env("KEYDESK_JOB_CONCURRENCY") {
+        worker_config.concurrency = text
+            .parse()
+            .with_context(|| format!("KEYDESK_JOB_CONCURRENCY is '{text}', not a number"))?;
+    }
+    let instance = worker_config.instance.clone();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = (worker_config.concurrency > 0)
+        .then(|| keydesk_service::jobs::spawn_worker(service.clone(), worker_config, stopped));
     let state = AppState::new(service, config);
     let app = keydesk_server::router(state, axum::Router::new(), body_limit);
     eprintln!(
@@ -191,13 +220,47 @@ pub async fn run(home: &Home, common: &Common, args: &ServeArgs) -> anyhow::Resu
             ""
         }
     );
+    if worker.is_some() {
+        eprintln!("keydesk job worker {instance} (lease {lease}s)");
+    }
     // Print the address on stdout for scripts that start keydesk on port 0.
     println!("{public_url}");
-    keydesk_server::serve(listener, app, async {
-        let _ = tokio::signal::ctrl_c().await;
+    let served = keydesk_server::serve(listener, app, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
     })
     .await
-    .context("serving")?;
+    .context("serving");
+    // The worker stops when the server does (or when the sender is gone after an error).
+    if let Some(worker) = worker
+        && let Err(error) = worker.await
+    {
+        eprintln!("keydesk: the job worker ended abnormally: {error}");
+    }
+    served?;
     tenant.close().await?;
     Ok(0)
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

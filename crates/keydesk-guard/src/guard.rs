@@ -178,6 +178,16 @@ impl Guard {
         self.authorize_in(request, None).await
     }
 
+    /// [`Guard::check`] for one item of a bulk run: the decision with the run's list approval (if
+    /// any) standing in for per-user verification, changing nothing.
+    pub async fn check_bulk_item(
+        &self,
+        request: &Request,
+        run: &BulkRun,
+    ) -> Result<Decision, Error> {
+        Ok(self.gather(request, Some(run)).await?.0)
+    }
+
     /// [`Guard::authorize`] for one item of a bulk run.
     pub async fn authorize_bulk_item(
         &self,

@@ -23,7 +23,9 @@ fn migrator() -> sqlx::migrate::Migrator {
 /// Where approvals, verifications and the budget live.
 #[derive(Debug, Clone)]
 pub struct GuardState {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
+    /// PostgreSQL (row locks with `SKIP LOCKED`), else SQLite (one writer at a time).
+    pub(crate) postgres: bool,
 }
 
 /// A stored approval request.
@@ -155,6 +157,7 @@ impl GuardState {
             }
         };
         let sqlite = url.starts_with("sqlite:");
+        let postgres = !sqlite;
         let memory = url == "sqlite::memory:";
         let pool = AnyPoolOptions::new()
             // One connection for an in-memory database: each connection would get its own.
@@ -172,7 +175,7 @@ impl GuardState {
             .connect(&url)
             .await?;
         migrator().run(&pool).await?;
-        Ok(GuardState { pool })
+        Ok(GuardState { pool, postgres })
     }
 
     /// Files an approval request.

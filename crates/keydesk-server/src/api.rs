@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", post(sign_out))
         .route("/auth/login", get(crate::oidc::login))
         .route("/auth/callback", get(crate::oidc::callback))
+        .merge(crate::jobs_api::routes())
 }
 
 /// Routes outside the rate limiter (probes and scrapers).
@@ -77,11 +78,13 @@ pub fn open_routes() -> Router<AppState> {
         me, submit_request, preview_step, execute_step, list_approvals, get_approval, approve,
         deny, start_verification, confirm_verification, list_investigations, start_investigation,
         get_investigation, investigation_report, audit_records, audit_export, audit_verify,
-        user_history, take_reveal, demo_people, demo_sign_in, sign_out, health, ready, metrics
+        user_history, take_reveal, demo_people, demo_sign_in, sign_out, health, ready, metrics,
+        crate::jobs_api::submit_job, crate::jobs_api::get_job
     ),
     components(schemas(
         ErrorBody, ErrorDetail, RequestBody, StepBody, ExecuteBody, DecisionBody,
-        VerificationStart, VerificationConfirm, InvestigationBody, DemoSignIn
+        VerificationStart, VerificationConfirm, InvestigationBody, DemoSignIn,
+        crate::jobs_api::JobBody
     )),
     modifiers(&Security),
     tags((name = "keydesk"))
@@ -123,13 +126,13 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// An error.
 #[derive(ToSchema)]
 #[allow(dead_code)] // documentation of the body ApiError writes
-struct ErrorBody {
+pub(crate) struct ErrorBody {
     error: ErrorDetail,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     /// A stable machine-readable code.
     code: String,
     message: String,
@@ -310,7 +313,7 @@ pub async fn actor(state: &AppState, caller: &Caller) -> Result<Actor, ApiError>
         })
 }
 
-fn operator(actor: &Actor) -> Result<(), ApiError> {
+pub(crate) fn operator(actor: &Actor) -> Result<(), ApiError> {
     if actor.principal.kind == PrincipalKind::Operator {
         Ok(())
     } else {

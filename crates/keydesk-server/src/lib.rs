@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod jobs_api;
 mod limits;
 pub mod oidc;
 

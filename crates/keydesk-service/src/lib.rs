@@ -11,6 +11,7 @@
 //! [`Secret`] the front end puts in the [`reveal::Reveals`] store for one viewing by the person
 //! who asked; it is never serialized.
 
+pub mod jobs;
 pub mod notify;
 pub mod reveal;
 mod steps;
