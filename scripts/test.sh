@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # keydesk's one test command: Rust tests (unit, integration, property), then the independent
-# contract tests that drive the emulator with Microsoft's Python Graph SDK.
+# contract tests that drive the emulator with Microsoft's Python Graph SDK, and the web console's
+# end-to-end test in headless Chromium (screenshots in ${KEYDESK_ARTIFACTS:-target/artifacts}).
 # Sets up what it needs itself (a Python venv with pinned packages) so it passes on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,21 @@ fi
 echo "== cargo test"
 cargo test --workspace
 
-echo "== Python contract tests (msgraph-sdk against the emulator)"
+echo "== Chromium for the web console's end-to-end test"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ]; then
+    SUDO=""
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; } || {
+      echo "Chromium is required in CI (apt-get install chromium chromium-driver failed)" >&2
+      exit 1
+    }
+  else
+    echo "== WARNING: chromium or chromium-driver is not installed: the console end-to-end test will be SKIPPED (apt-get install chromium chromium-driver)" >&2
+  fi
+fi
+
+echo "== Python tests (msgraph-sdk against the emulator; the web console in headless Chromium)"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

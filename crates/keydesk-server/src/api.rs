@@ -404,7 +404,7 @@ pub fn step_result_json(state: &AppState, owner: &str, result: StepResult) -> (S
     }
 }
 
-fn outcome_status(report: &Report) -> &'static str {
+pub(crate) fn outcome_status(report: &Report) -> &'static str {
     match report.outcome {
         keydesk_ops::Outcome::Done => "done",
         keydesk_ops::Outcome::NothingToDo => "nothing_to_do",
@@ -434,7 +434,7 @@ pub fn approval_json(a: &keydesk_guard::state::ApprovalRecord) -> Value {
     })
 }
 
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {
@@ -456,7 +456,7 @@ pub fn investigation_json(i: &keydesk_service::Investigation) -> Value {
     })
 }
 
-fn parse_step(body: StepBody) -> Result<Step, ApiError> {
+pub(crate) fn parse_step(body: StepBody) -> Result<Step, ApiError> {
     let action: keydesk_planner::Action = body.action.parse().map_err(|_| {
         ApiError::bad_request(format!("'{}' is not one of keydesk's actions", body.action))
     })?;
@@ -483,7 +483,7 @@ fn parse_step(body: StepBody) -> Result<Step, ApiError> {
     })
 }
 
-fn parse_delivery(text: Option<&str>) -> Result<Option<Delivery>, ApiError> {
+pub(crate) fn parse_delivery(text: Option<&str>) -> Result<Option<Delivery>, ApiError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -1018,7 +1018,18 @@ pub async fn demo_sign_in(
 use axum::extract::FromRequest;
 
 /// A sign-in post must come from this server's own pages (when the browser says where from).
+/// `Sec-Fetch-Site`, which a page cannot forge, answers first; a browser that sends no such
+/// header is judged by `Origin` (a page whose referrer policy is `no-referrer` sends `null`).
 fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return if matches!(site, "same-origin" | "none") {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "a sign-in from another site is refused",
+            ))
+        };
+    }
     let (Some(origin), Some(host)) = (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),

@@ -1,6 +1,6 @@
-//! keydesk's HTTP server: the REST API (`/api/v1`, described by `/openapi.json`), sign-in (the
-//! demo sign-in on the demo tenant, Entra ID bearer tokens for API callers), the one-time reveal,
-//! health and Prometheus metrics.
+//! keydesk's HTTP server: the REST API (`/api/v1`, described by `/openapi.json`), the web console
+//! (server-rendered pages, [`console`]), sign-in (the demo sign-in on the demo tenant, Entra ID
+//! bearer tokens for API callers), the one-time reveal, health and Prometheus metrics.
 //!
 //! Every action goes through [`keydesk_service::Service`], which takes the same guarded path as
 //! the command line: the server adds who is calling and how the answer is shown, nothing else.
@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod jobs_api;
 mod limits;
@@ -140,15 +141,12 @@ fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// The whole application: API, sign-in, reveal, health, metrics, and the extra routes the
-/// caller mounts (the console, MCP) under the same limits and headers.
+/// The whole application: API, console, sign-in, reveal, health, metrics, and the extra routes
+/// the caller mounts (MCP) under the same limits and headers.
 pub fn router(state: AppState, extra: Router<AppState>, body_limit: usize) -> Router {
-    let limited = api::routes()
-        .merge(extra)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::rate_limit,
-        ));
+    let limited = api::routes().merge(console::routes()).merge(extra).layer(
+        axum::middleware::from_fn_with_state(state.clone(), limits::rate_limit),
+    );
     Router::new()
         .merge(limited)
         .merge(api::open_routes())

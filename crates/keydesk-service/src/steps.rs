@@ -14,7 +14,7 @@ use keydesk_ops::guarded::{self, Actor, Guarded, Subject};
 use keydesk_ops::unlock::{self, UnlockOptions};
 use keydesk_ops::{Mode, Ops, Report, facts, groups, resolve};
 use keydesk_planner::{Action, Step};
-use keydesk_policy::{Decision, Effect, Resource};
+use keydesk_policy::{Decision, Effect, Missing, Resource};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -31,6 +31,10 @@ pub struct StepPreview {
     pub explanation: String,
     /// Whether the step changes anything.
     pub change: bool,
+    /// What is missing before it may run, in order: `verification`, `approval`.
+    pub missing: Vec<&'static str>,
+    /// The policies' reasons, in words (why it is allowed, held or refused).
+    pub reasons: Vec<String>,
 }
 
 /// How running a step ended.
@@ -139,23 +143,41 @@ async fn request(ops: &Ops, actor: &Actor, step: &Step) -> Result<Request> {
 /// The policy's answer for `step` now.
 pub(crate) async fn preview(ops: &Ops, guard: &Guard, actor: &Actor, step: &Step) -> StepPreview {
     let change = step.action.is_change();
-    let (policy, explanation) = match request(ops, actor, step).await {
-        Err(error) => ("unknown", error.to_string()),
+    let (policy, explanation, missing, reasons) = match request(ops, actor, step).await {
+        Err(error) => ("unknown", error.to_string(), Vec::new(), Vec::new()),
         Ok(request) => match guard.check(&request).await {
-            Ok(decision) => (
-                effect_name(decision.effect),
-                match decision.effect {
+            Ok(decision) => {
+                let explanation = match decision.effect {
                     Effect::Allow => "allowed".to_string(),
                     _ => keydesk_policy::explain(&decision)
                         .lines()
                         .next()
                         .unwrap_or_default()
                         .to_string(),
-                },
-            ),
+                };
+                let missing = decision
+                    .missing
+                    .iter()
+                    .map(|m| match m {
+                        Missing::Verification { .. } => "verification",
+                        Missing::Approval { .. } => "approval",
+                    })
+                    .collect();
+                (
+                    effect_name(decision.effect),
+                    explanation,
+                    missing,
+                    decision.reasons.clone(),
+                )
+            }
             Err(error) => {
                 tracing::error!(%error, "policy check failed");
-                ("unknown", "the policy could not be evaluated".to_string())
+                (
+                    "unknown",
+                    "the policy could not be evaluated".to_string(),
+                    Vec::new(),
+                    Vec::new(),
+                )
             }
         },
     };
@@ -164,6 +186,8 @@ pub(crate) async fn preview(ops: &Ops, guard: &Guard, actor: &Actor, step: &Step
         policy,
         explanation,
         change,
+        missing,
+        reasons,
     }
 }
 
