@@ -430,6 +430,7 @@ pub(crate) async fn execute(
         Command::Hunt(args) => return crate::investigate_cmd::hunt(ctx, &args).await,
         Command::Emulator(_)
         | Command::Serve(_)
+        | Command::Mcp(_)
         | Command::Connect(_)
         | Command::Demo(_)
         | Command::Audit(_)

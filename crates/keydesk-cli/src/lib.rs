@@ -13,6 +13,7 @@ mod directory_cmd;
 mod emulator_cmd;
 mod home;
 mod investigate_cmd;
+mod mcp_cmd;
 mod policy_cmd;
 mod render;
 mod serve_cmd;
@@ -156,6 +157,9 @@ pub enum Command {
     Emulator(emulator_cmd::EmulatorArgs),
     /// Serve keydesk over HTTP: the API (/openapi.json), the web console and MCP.
     Serve(serve_cmd::ServeArgs),
+    /// Serve keydesk's MCP tools on stdio, as --as (the action vocabulary plus `ask`), through
+    /// the same policy, approvals and audit log.
+    Mcp(mcp_cmd::McpArgs),
     /// Manage the embedded demo tenant.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -209,6 +213,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             investigate_cmd::hunt_file(&args, cli.common.json).map(ExitCode::from)
         }
         Command::Serve(args) => serve_cmd::run(&home, &cli.common, &args)
+            .await
+            .map(ExitCode::from),
+        Command::Mcp(args) => mcp_cmd::run(&home, &cli.common, &args)
             .await
             .map(ExitCode::from),
         Command::Audit(command) => {

@@ -12,6 +12,14 @@
 //!
 //! Every instance runs a job worker on the shared database (`keydesk_service::jobs`); on Ctrl-C
 //! or SIGTERM the server stops taking requests and the worker finishes the items in hand.
+//!
+//! MCP (streamable HTTP) is served at `/mcp`. Each call is attributed to the authenticated caller
+//! (an Entra ID bearer token, or a console session with its CSRF header); a request with neither
+//! is refused (401) unless `KEYDESK_MCP_PRINCIPAL` names the person such requests act as (only
+//! for a local, trusted deployment: anyone who can reach `/mcp` then acts as that person).
+//! `KEYDESK_MCP_ALLOWED_HOSTS` lists the `Host` names `/mcp` accepts (comma-separated; `*` for
+//! any); by default only loopback names (`localhost`, `127.0.0.1`, `::1`), which protects a local
+//! server from DNS rebinding: a deployment reached by another name must list it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,6 +109,25 @@ pub async fn service(
         evidence_dir: home.root().join("evidence"),
         notifier,
     })))
+}
+
+/// How `/mcp` is served (`KEYDESK_MCP_PRINCIPAL`, `KEYDESK_MCP_ALLOWED_HOSTS`).
+fn mcp_config() -> keydesk_server::mcp::McpHttpConfig {
+    keydesk_server::mcp::McpHttpConfig {
+        principal: env("KEYDESK_MCP_PRINCIPAL"),
+        allowed_hosts: env("KEYDESK_MCP_ALLOWED_HOSTS").map(|hosts| {
+            if hosts.trim() == "*" {
+                Vec::new()
+            } else {
+                hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }
+        }),
+    }
 }
 
 /// The demo sign-in's people, as the directory names them.
@@ -206,7 +233,8 @@ pub async fn run(home: &Home, common: &Common, args: &ServeArgs) -> anyhow::Resu
     let worker = (worker_config.concurrency > 0)
         .then(|| keydesk_service::jobs::spawn_worker(service.clone(), worker_config, stopped));
     let state = AppState::new(service, config);
-    let app = keydesk_server::router(state, axum::Router::new(), body_limit);
+    let mcp = keydesk_server::mcp::mcp_routes(state.clone(), mcp_config());
+    let app = keydesk_server::router(state, mcp, body_limit);
     eprintln!(
         "keydesk serving {} on {public_url}{}",
         if tenant.is_demo() {

@@ -15,7 +15,7 @@ use keydesk_ops::Report;
 use keydesk_ops::guarded::Actor;
 use keydesk_planner::Step;
 use keydesk_policy::{Origin, PrincipalKind};
-use keydesk_service::{Delivery, StepResult};
+use keydesk_service::{Delivery, Secret, StepResult};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{OpenApi, ToSchema};
@@ -332,23 +332,44 @@ pub fn report_json(report: &Report) -> Value {
 /// The answer to running a step, with the status that fits. A temporary credential asked for
 /// with `reveal` is kept for one viewing by `owner`; the answer carries only its link.
 pub fn step_result_json(state: &AppState, owner: &str, result: StepResult) -> (StatusCode, Value) {
+    step_result_body(result, &mut |what, secret| {
+        reveal_link(state, owner, what, secret)
+    })
+}
+
+/// Keeps `secret` for one viewing by `owner` and describes its link (never the secret).
+pub fn reveal_link(state: &AppState, owner: &str, what: &str, secret: Secret) -> Value {
+    let token = state.reveals.keep(owner, what, secret);
+    json!({
+        "url": format!("{}/reveal/{token}", state.public_url),
+        "api": format!("/api/v1/reveals/{token}"),
+        "expiresInSeconds": keydesk_service::reveal::REVEAL_TTL.as_secs(),
+        "note": "shown once, only to you"
+    })
+}
+
+/// [`step_result_json`] with the reveal left to the caller: `reveal` receives what the secret is
+/// ("temporary password", "Temporary Access Pass") and the secret, and returns what the answer
+/// says about it (a one-time link, or why it was withheld). The secret itself is never put in
+/// the answer.
+pub fn step_result_body(
+    result: StepResult,
+    reveal: &mut dyn FnMut(&str, Secret) -> Value,
+) -> (StatusCode, Value) {
     match result {
-        StepResult::Done { report, reveal } => {
+        StepResult::Done {
+            report,
+            reveal: secret,
+        } => {
             let mut body =
                 json!({"status": outcome_status(&report), "report": report_json(&report)});
-            if let Some(secret) = reveal {
+            if let Some(secret) = secret {
                 let what = if report.action == "issue_tap" || report.action == "mfa_reset" {
                     "Temporary Access Pass"
                 } else {
                     "temporary password"
                 };
-                let token = state.reveals.keep(owner, what, secret);
-                body["reveal"] = json!({
-                    "url": format!("{}/reveal/{token}", state.public_url),
-                    "api": format!("/api/v1/reveals/{token}"),
-                    "expiresInSeconds": keydesk_service::reveal::REVEAL_TTL.as_secs(),
-                    "note": "shown once, only to you"
-                });
+                body["reveal"] = reveal(what, secret);
             }
             (StatusCode::OK, body)
         }

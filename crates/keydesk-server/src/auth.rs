@@ -194,7 +194,7 @@ fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-async fn caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
         let Some(token) = value

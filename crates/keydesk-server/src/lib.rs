@@ -1,6 +1,8 @@
 //! keydesk's HTTP server: the REST API (`/api/v1`, described by `/openapi.json`), the web console
 //! (server-rendered pages, [`console`]), sign-in (the demo sign-in on the demo tenant, Entra ID
-//! bearer tokens for API callers), the one-time reveal, health and Prometheus metrics.
+//! for the console, Entra ID bearer tokens for API callers), the one-time reveal, health and
+//! Prometheus metrics, and the MCP server ([`mcp`]: `/mcp` over streamable HTTP, and the handler
+//! `keydesk mcp` serves on stdio).
 //!
 //! Every action goes through [`keydesk_service::Service`], which takes the same guarded path as
 //! the command line: the server adds who is calling and how the answer is shown, nothing else.
@@ -12,6 +14,7 @@ pub mod console;
 pub mod error;
 pub mod jobs_api;
 mod limits;
+pub mod mcp;
 pub mod oidc;
 
 use std::net::SocketAddr;
