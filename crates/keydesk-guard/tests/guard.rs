@@ -20,13 +20,84 @@ struct Fixture {
     clock: Arc<AtomicI64>,
     audit: Arc<dyn AuditStore>,
     _dir: tempfile::TempDir,
+    _database: Option<Database>,
+}
+
+/// A PostgreSQL database of one fixture's own, dropped with it: tests (and earlier runs) never
+/// share approvals, verifications or the hourly budget.
+struct Database {
+    base: String,
+    name: String,
+}
+
+impl Database {
+    async fn create(base: &str) -> (Database, String) {
+        use sqlx::Connection;
+        let name = format!("keydesk_guard_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(base)
+            .await
+            .expect("PostgreSQL answers");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("database created");
+        admin.close().await.expect("closed");
+        let (prefix, rest) = base
+            .rsplit_once('/')
+            .expect("a postgres:// URL with a database");
+        let query = rest
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
+        let url = format!("{prefix}/{name}{query}");
+        (
+            Database {
+                base: base.to_string(),
+                name,
+            },
+            url,
+        )
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // The test's runtime is shutting down; drop the database from a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 async fn fixture(settings: PolicySettings) -> Fixture {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let location = match std::env::var("KEYDESK_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => dir.path().join("keydesk.sqlite").display().to_string(),
+    let (location, database) = match std::env::var("KEYDESK_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let (database, url) = Database::create(&base).await;
+            (url, Some(database))
+        }
+        _ => (
+            dir.path().join("keydesk.sqlite").display().to_string(),
+            None,
+        ),
     };
     let audit: Arc<dyn AuditStore> = Arc::from(
         keydesk_audit::open(&location)
@@ -47,11 +118,11 @@ async fn fixture(settings: PolicySettings) -> Fixture {
         clock,
         audit,
         _dir: dir,
+        _database: database,
     }
 }
 
-/// Tests sharing one PostgreSQL database must not see each other's plans: distinct times make
-/// distinct targets below.
+/// Distinct times make distinct plans (and targets below) in every test.
 fn rand_offset() -> i64 {
     i64::from(uuid::Uuid::new_v4().as_u128() as u16)
 }
