@@ -9,7 +9,7 @@ use keydesk_ops::credentials::{self, MfaResetOptions, PasswordResetOptions, TapO
 use keydesk_ops::delivery::Delivery;
 use keydesk_ops::guarded::{self, Actor, Guarded, Subject};
 use keydesk_ops::unlock::{self, Progress, UnlockOptions};
-use keydesk_ops::{Mode, Ops, Report, Settings};
+use keydesk_ops::{Mode, Ops, Report};
 
 use crate::render;
 use crate::tenant::Tenant;
@@ -96,14 +96,7 @@ fn ops_for(tenant: &Tenant, common: &Common) -> anyhow::Result<Ops> {
     if actor.is_empty() {
         anyhow::bail!("say who is acting with --as UPN (or set KEYDESK_ACTOR)");
     }
-    let mut settings = Settings::standard();
-    settings.sms_gateway = tenant.sms_gateway.clone();
-    settings.sender_mailbox = tenant.sender_mailbox.clone();
-    settings.unlock_any_account = crate::approvals_cmd::unlock_any_account();
-    if let Some(profile) = &tenant.profile {
-        profile.apply(&mut settings);
-    }
-    let ops = Ops::new(tenant.graph.clone(), settings, actor);
+    let ops = Ops::new(tenant.graph.clone(), tenant.settings(), actor);
     Ok(match crate::ad_config::from_env()? {
         Some(ad) => ops.with_ad(ad),
         None => ops,

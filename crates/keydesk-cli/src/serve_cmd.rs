@@ -82,13 +82,6 @@ pub async fn service(
     guard: keydesk_guard::Guard,
     public_url: &str,
 ) -> anyhow::Result<Arc<Service>> {
-    let mut settings = keydesk_ops::Settings::standard();
-    settings.sms_gateway = tenant.sms_gateway.clone();
-    settings.sender_mailbox = tenant.sender_mailbox.clone();
-    settings.unlock_any_account = approvals_cmd::unlock_any_account();
-    if let Some(profile) = &tenant.profile {
-        profile.apply(&mut settings);
-    }
     let notifier = match env("KEYDESK_WEBHOOK_URL") {
         Some(url) => {
             let format: Format = env("KEYDESK_WEBHOOK_FORMAT")
@@ -102,7 +95,7 @@ pub async fn service(
     };
     Ok(Arc::new(Service::new(ServiceConfig {
         graph: tenant.graph.clone(),
-        settings,
+        settings: tenant.settings(),
         ad: crate::ad_config::from_env()?,
         guard: Arc::new(guard),
         planner: crate::ask_cmd::planner()?,

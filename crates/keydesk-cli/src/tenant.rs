@@ -112,6 +112,19 @@ impl Tenant {
     }
 
     /// The embedded emulator's base URL (demo only).
+    /// keydesk_ops settings for this tenant: its SMS gateway and sender, the unlock setting from
+    /// the environment, and the accepted tenant profile over the standard ones.
+    pub fn settings(&self) -> keydesk_ops::Settings {
+        let mut settings = keydesk_ops::Settings::standard();
+        settings.sms_gateway = self.sms_gateway.clone();
+        settings.sender_mailbox = self.sender_mailbox.clone();
+        settings.unlock_any_account = crate::approvals_cmd::unlock_any_account();
+        if let Some(profile) = &self.profile {
+            profile.apply(&mut settings);
+        }
+        settings
+    }
+
     pub fn emulator_url(&self) -> Option<String> {
         self.embedded.as_ref().map(|r| r.base_url.clone())
     }

@@ -11,6 +11,7 @@
 //! [`Secret`] the front end puts in the [`reveal::Reveals`] store for one viewing by the person
 //! who asked; it is never serialized.
 
+pub mod history;
 pub mod jobs;
 pub mod notify;
 pub mod reveal;
@@ -31,7 +32,7 @@ use keydesk_planner::{GroupEntry, MemoryDirectory, Person, Plan, Planner};
 use keydesk_policy::Origin;
 use parking_lot::Mutex;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use keydesk_core::Secret;
 pub use keydesk_ops::delivery::Delivery;
@@ -414,68 +415,11 @@ impl Service {
     }
 
     /// One timeline of what was done to and by `user` in the last `days` days: keydesk's
-    /// records and the tenant's directory audits, newest first.
+    /// records, the tenant's directory audits and the user's sign-ins, newest first.
     pub async fn history(&self, user: &str, days: i64) -> Result<(String, Vec<Value>)> {
         let user = keydesk_ops::resolve::user(&self.graph, user).await?;
-        let upn = keydesk_ops::resolve::upn(&user);
-        let since = time::OffsetDateTime::now_utc() - time::Duration::days(days.clamp(1, 90));
-        let mut rows: Vec<(time::OffsetDateTime, Value)> = Vec::new();
-        let records = self
-            .guard
-            .audit()
-            .for_user(&upn)
-            .await
-            .map_err(|e| Error::Guard(keydesk_guard::Error::from(e)))?;
-        for record in records {
-            if record.recorded_at < since {
-                continue;
-            }
-            let event = &record.event;
-            rows.push((
-                record.recorded_at,
-                json!({
-                    "time": keydesk_core::diagnosis::rfc3339(record.recorded_at),
-                    "source": "keydesk",
-                    "what": format!("{} {:?}", event.action, event.kind).to_lowercase(),
-                    "who": event.actor,
-                    "result": event.outcome.as_ref().map(|o| o.summary.clone()).unwrap_or_default(),
-                    "reference": format!("audit #{}", record.seq),
-                }),
-            ));
-        }
-        let audits = self
-            .graph
-            .directory_audits(&keydesk_graph::AuditQuery::for_target(&user.id, since), 500)
-            .await
-            .map_err(keydesk_ops::Error::from)?;
-        for audit in audits {
-            let Some(at) = audit.activity_date_time else {
-                continue;
-            };
-            let who = audit
-                .initiated_by
-                .as_ref()
-                .and_then(|i| {
-                    i.user
-                        .as_ref()
-                        .and_then(|u| u.user_principal_name.clone())
-                        .or_else(|| i.app.as_ref().and_then(|a| a.display_name.clone()))
-                })
-                .unwrap_or_default();
-            rows.push((
-                at,
-                json!({
-                    "time": keydesk_core::diagnosis::rfc3339(at),
-                    "source": "entra-audit",
-                    "what": audit.activity_display_name,
-                    "who": who,
-                    "result": audit.result,
-                    "reference": audit.id,
-                }),
-            ));
-        }
-        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
-        Ok((upn, rows.into_iter().map(|(_, row)| row).collect()))
+        let rows = history::timeline(self.guard.audit(), &self.graph, &user, days).await?;
+        Ok((keydesk_ops::resolve::upn(&user), rows))
     }
 }
 
