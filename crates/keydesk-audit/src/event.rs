@@ -54,6 +54,8 @@ pub enum EventKind {
     Verification,
     Alert,
     Evidence,
+    /// A bulk job was cancelled: its unclaimed items will not run.
+    JobCancelled,
 }
 
 /// The directory an action touches.
@@ -204,6 +206,7 @@ impl EventKind {
             EventKind::Verification => "verification",
             EventKind::Alert => "alert",
             EventKind::Evidence => "evidence",
+            EventKind::JobCancelled => "job_cancelled",
         }
     }
 
@@ -217,6 +220,7 @@ impl EventKind {
             EventKind::Verification,
             EventKind::Alert,
             EventKind::Evidence,
+            EventKind::JobCancelled,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

@@ -64,17 +64,20 @@ pub enum ItemStatus {
     Refused,
     /// The change failed (or the item was given up after too many attempts).
     Failed,
+    /// The job was cancelled before a worker claimed the item.
+    Cancelled,
 }
 
 impl ItemStatus {
     /// Every status, in display order.
-    pub const ALL: [ItemStatus; 6] = [
+    pub const ALL: [ItemStatus; 7] = [
         ItemStatus::Queued,
         ItemStatus::Running,
         ItemStatus::Done,
         ItemStatus::NothingToDo,
         ItemStatus::Refused,
         ItemStatus::Failed,
+        ItemStatus::Cancelled,
     ];
 
     /// The stored name.
@@ -86,6 +89,7 @@ impl ItemStatus {
             ItemStatus::NothingToDo => "nothing_to_do",
             ItemStatus::Refused => "refused",
             ItemStatus::Failed => "failed",
+            ItemStatus::Cancelled => "cancelled",
         }
     }
 
@@ -222,6 +226,33 @@ impl GuardState {
         .fetch_optional(&self.pool)
         .await?;
         row.map(job_from_row).transpose()
+    }
+
+    /// The newest `limit` jobs, newest first.
+    pub async fn recent_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, Error> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM keydesk_jobs ORDER BY created_at DESC, id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(job_from_row).collect()
+    }
+
+    /// Cancels job `id`: its queued items become cancelled (with `reason` as their result) and
+    /// no worker claims them; items a worker holds finish as they run. Returns how many items
+    /// were cancelled; the job is finished once its running items are.
+    pub async fn cancel_job(&self, id: &str, reason: &str, at: i64) -> Result<u64, Error> {
+        let done = sqlx::query(
+            "UPDATE keydesk_job_items SET status = 'cancelled', result = $1, finished_at = $2 WHERE job_id = $3 AND status = 'queued'",
+        )
+        .bind(reason)
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.finish_job_if_complete(id, at).await?;
+        Ok(done.rows_affected())
     }
 
     /// The unfinished job of `requester` for the list `plan_hash`, if there is one.

@@ -79,7 +79,8 @@ pub fn open_routes() -> Router<AppState> {
         deny, start_verification, confirm_verification, list_investigations, start_investigation,
         get_investigation, investigation_report, audit_records, audit_export, audit_verify,
         user_history, take_reveal, demo_people, demo_sign_in, sign_out, health, ready, metrics,
-        crate::jobs_api::submit_job, crate::jobs_api::get_job
+        crate::jobs_api::submit_job, crate::jobs_api::get_job, crate::jobs_api::list_jobs,
+        crate::jobs_api::cancel_job
     ),
     components(schemas(
         ErrorBody, ErrorDetail, RequestBody, StepBody, ExecuteBody, DecisionBody,
@@ -920,7 +921,7 @@ pub async fn audit_verify(
     Ok(Json(serde_json::to_value(&report).unwrap_or(Value::Null)))
 }
 
-/// One user's history: keydesk's records and the tenant's directory audits. Operators see
+/// One user's history: keydesk's records, the tenant's directory audits and sign-ins. Operators see
 /// anyone's; an employee sees their own.
 #[utoipa::path(get, path = "/api/v1/users/{user}/history", tag = "keydesk",
     params(("user" = String, Path, description = "UPN, mail or name"), HistoryParams),

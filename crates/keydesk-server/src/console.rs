@@ -5,8 +5,9 @@
 //!   requests, each answered with the plan and every step's policy status, a Confirm button per
 //!   step, the delivery choice, and the verification form when the policy wants one).
 //! - `/approvals`: the approvals inbox (approve or deny; `?all=true` for decided ones too).
+//! - `/jobs`: the bulk jobs every instance works on, their progress, and Cancel.
 //! - `/audit`: the audit log with its hash chain and whether the chain is intact.
-//! - `/history?user=`: one person's timeline (keydesk's records and the tenant's directory audits).
+//! - `/history?user=`: one person's timeline (keydesk's records, the tenant's directory audits, sign-ins).
 //! - `/investigations`, `/investigations/{id}`: start an investigation, read its incident report.
 //! - `/self`: an employee's own account and self-service requests.
 //! - `/reveal/{token}`: a temporary credential, shown once to the person who asked for it.
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/self", get(self_service))
         .route("/approvals", get(approvals))
+        .route("/jobs", get(jobs))
         .route("/audit", get(audit))
         .route("/history", get(history))
         .route(
@@ -65,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/verify", post(verify_start))
         .route("/console/verify/confirm", post(verify_confirm))
         .route("/console/approvals/{id}/{decision}", post(decide))
+        .route("/console/jobs/{id}/cancel", post(cancel_job))
         .route("/console/signout", post(sign_out))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/console.css", get(css))
@@ -114,6 +117,7 @@ enum Nav {
     Ask,
     SelfService,
     Approvals,
+    Jobs,
     Audit,
     History,
     Investigations,
@@ -215,6 +219,7 @@ fn page(
                                 @if v.operator {
                                     (item(Nav::Ask, "/", "Ask", 0))
                                     (item(Nav::Approvals, "/approvals", "Approvals", v.waiting))
+                                    (item(Nav::Jobs, "/jobs", "Jobs", 0))
                                     (item(Nav::Audit, "/audit", "Audit log", 0))
                                     (item(Nav::History, "/history", "History", 0))
                                     (item(Nav::Investigations, "/investigations", "Investigations", 0))
@@ -1083,6 +1088,116 @@ async fn decide(
         }
         Err(error) => match state.service.approval(&id).await {
             Ok(record) => fragment(approval_card(&record, Some(error_box(&error)))),
+            Err(_) => fragment(error_box(&error)),
+        },
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Bulk jobs
+// ------------------------------------------------------------------------------------------------
+
+fn job_card(view: &keydesk_service::jobs::JobView, message: Option<Markup>) -> Markup {
+    let job = &view.job;
+    let status = job.status.as_str();
+    let counts = view.counts();
+    let total = view.items.len();
+    let finished = view.items.iter().filter(|i| i.status.is_final()).count();
+    html! {
+        article.card.job id=(format!("job-{}", job.id)) data-job-id=(job.id) data-status=(status) {
+            header {
+                code { (job.id) }
+                span.badge.(status) { (status) }
+                strong { (label(&job.kind)) }
+                span { (finished) " of " (total) " done" }
+            }
+            progress value=(finished) max=(total.max(1)) {}
+            dl.kv {
+                dt { "Requested by" } dd { (job.requester) }
+                dt { "Queued" } dd { (when_unix(job.created_at)) }
+                @if let Some(at) = job.finished_at { dt { "Finished" } dd { (when_unix(at)) } }
+                @if let Some(approval) = &job.approval_id { dt { "List approval" } dd { code { (approval) } } }
+                dt { "Items" } dd {
+                    @for (name, count) in counts.iter().filter(|(_, c)| **c > 0) {
+                        span.badge.(name) { (name.replace('_', " ")) " " (count) } " "
+                    }
+                }
+            }
+            details {
+                summary { "Each user" }
+                div.table-wrap {
+                    table {
+                        thead { tr { th { "#" } th { "User" } th { "Status" } th { "Attempts" } th { "Result" } } }
+                        tbody {
+                            @for item in &view.items {
+                                tr {
+                                    td { (item.position + 1) }
+                                    td { code { (item.input) } }
+                                    td { span.badge.(item.status.as_str()) { (item.status.as_str()) } }
+                                    td { (item.attempts) }
+                                    td { (item.result.clone().unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(message) = message { (message) }
+            @if job.status != keydesk_guard::jobs::JobStatus::Finished {
+                form.decide {
+                    button.deny type="button" hx-post=(format!("/console/jobs/{}/cancel", job.id))
+                        hx-confirm="Cancel this job? Users no instance has started on are left as they are."
+                        hx-target="closest article" hx-swap="outerHTML" { "Cancel the rest" }
+                }
+            }
+        }
+    }
+}
+
+async fn jobs(State(state): State<AppState>, MaybeCaller(caller): MaybeCaller) -> Response {
+    let (viewer, actor) = match signed_in(&state, caller).await {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    if let Err(error) = api::operator(&actor) {
+        return error_page(&state, Some(&viewer), error);
+    }
+    let list = match state.service.jobs(50).await {
+        Ok(list) => list,
+        Err(error) => return error_page(&state, Some(&viewer), error.into()),
+    };
+    let body = html! {
+        h1 { "Jobs" }
+        p.lede { "Bulk work queued in keydesk's shared database. Every keydesk instance works on it; "
+                 "a user is done once even when an instance stops mid-way. Each user's change passes "
+                 "the policy and the audit log on its own." }
+        @if list.is_empty() { p.empty { "No jobs yet." } }
+        @for view in &list { (job_card(view, None)) }
+    };
+    page(&state, Some(&viewer), Nav::Jobs, "Jobs", body).into_response()
+}
+
+async fn cancel_job(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(error) => return rejected(error),
+    };
+    let attempt = async {
+        let actor = api::actor(&state, &caller).await?;
+        api::operator(&actor)?;
+        Ok::<_, ApiError>(state.service.cancel_job(&actor, &id).await?)
+    };
+    match attempt.await {
+        Ok((view, cancelled)) => {
+            let message = html! { p.success { "Cancelled " (cancelled) " waiting users; users already started finish." } };
+            fragment(job_card(&view, Some(message)))
+        }
+        Err(error) => match state.service.job(&id).await {
+            Ok(view) => fragment(job_card(&view, Some(error_box(&error)))),
             Err(_) => fragment(error_box(&error)),
         },
     }

@@ -2,7 +2,9 @@
 //! keydesk's internals (SQL, file paths, stack traces stay in the server log).
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -134,4 +136,49 @@ pub fn json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Api
         ),
         other => ApiError::bad_request(other.body_text()),
     }
+}
+
+/// Middleware: the plain-text answers of the outer layers (the body limit's 413, the timeout's
+/// 504, axum's own extractor rejections) become the same JSON envelope every handler answers with.
+pub async fn json_envelope(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let typed = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.starts_with("application/json") || value.starts_with("text/html")
+        });
+    if typed {
+        return response;
+    }
+    let mut rewritten = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        ),
+        StatusCode::GATEWAY_TIMEOUT => ApiError::new(
+            status,
+            "timeout",
+            "the request took too long; check the audit log before repeating a change",
+        ),
+        _ => ApiError::new(
+            status,
+            "http_error",
+            status.canonical_reason().unwrap_or("request refused"),
+        ),
+    }
+    .into_response();
+    // Keep what the layer said beside its body (Retry-After on a 429, Allow on a 405).
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rewritten
 }

@@ -1,11 +1,12 @@
-//! Durable jobs for bulk work: `POST /api/v1/jobs` and `GET /api/v1/jobs/{id}`. Operators only.
+//! Durable jobs for bulk work: `POST /api/v1/jobs`, `GET /api/v1/jobs`, `GET /api/v1/jobs/{id}`
+//! and `POST /api/v1/jobs/{id}/cancel`. Operators only.
 //!
 //! A job is queued in the shared database and worked on by whichever instances are running
 //! (`keydesk_service::jobs::run_worker`); an instance that dies mid-way leaves its items to the
 //! others. A list that needs a second approver's approval is filed for it first (202 with the
 //! approval); the same request, once approved, queues the job (201).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,7 +14,7 @@ use axum::{Json, Router};
 use keydesk_service::jobs::{JobView, Submitted};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::{Body, actor, approval_json, operator};
@@ -23,8 +24,9 @@ use crate::error::ApiError;
 /// The job routes (behind the rate limiter, with the rest of the API).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/jobs", post(submit_job))
+        .route("/api/v1/jobs", post(submit_job).get(list_jobs))
         .route("/api/v1/jobs/{id}", get(get_job))
+        .route("/api/v1/jobs/{id}/cancel", post(cancel_job))
 }
 
 /// A bulk job.
@@ -163,4 +165,56 @@ pub async fn get_job(
     operator(&actor)?;
     let view = state.service.job(&id).await?;
     Ok(Json(job_json(&view, true)))
+}
+
+/// Which jobs to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListJobs {
+    /// How many of the newest jobs (1 to 200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// The newest jobs, newest first, with their counts per item status. Operators only.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "keydesk", params(ListJobs),
+    responses((status = 200, description = "The jobs", body = Object),
+              (status = 403, description = "Not an operator", body = crate::api::ErrorBody)),
+    security(("entra" = []), ("session" = [])))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListJobs>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&state, &caller).await?;
+    operator(&actor)?;
+    let jobs = state.service.jobs(params.limit.unwrap_or(50)).await?;
+    Ok(Json(json!({
+        "jobs": jobs.iter().map(|view| job_json(view, false)).collect::<Vec<_>>(),
+    })))
+}
+
+/// Cancels a job: the items no instance has claimed yet will not run (they end as
+/// `cancelled`); items in flight finish. Audited first. Operators only.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "keydesk",
+    params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "The job after cancelling, and how many items were cancelled", body = Object),
+              (status = 403, description = "Not an operator", body = crate::api::ErrorBody),
+              (status = 404, description = "No such job", body = crate::api::ErrorBody)),
+    security(("entra" = []), ("session" = [])))]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if id.is_empty() || id.len() > 64 {
+        return Err(ApiError::not_found(format!("no job '{id}'")));
+    }
+    let actor = actor(&state, &caller).await?;
+    operator(&actor)?;
+    let (view, cancelled) = state.service.cancel_job(&actor, &id).await?;
+    metrics::counter!("keydesk_jobs_cancelled_items_total").increment(cancelled);
+    Ok(Json(json!({
+        "cancelled": cancelled,
+        "job": job_json(&view, false),
+    })))
 }

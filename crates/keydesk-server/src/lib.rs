@@ -147,19 +147,27 @@ fn metrics_handle() -> PrometheusHandle {
 /// The whole application: API, console, sign-in, reveal, health, metrics, and the extra routes
 /// the caller mounts (MCP) under the same limits and headers.
 pub fn router(state: AppState, extra: Router<AppState>, body_limit: usize) -> Router {
-    let limited = api::routes().merge(console::routes()).merge(extra).layer(
-        axum::middleware::from_fn_with_state(state.clone(), limits::rate_limit),
+    // Requests answer within the timeout; the extra routes (MCP's streamable HTTP) hold
+    // long-lived event streams open and are not cut by it.
+    let timed = api::routes().merge(console::routes()).layer(
+        tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::GATEWAY_TIMEOUT,
+            Duration::from_secs(120),
+        ),
     );
+    let limited = timed
+        .merge(extra)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ));
     Router::new()
         .merge(limited)
         .merge(api::open_routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn(limits::record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            http::StatusCode::GATEWAY_TIMEOUT,
-            Duration::from_secs(120),
-        ))
+        .layer(axum::middleware::from_fn(error::json_envelope))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -288,6 +288,56 @@ impl Service {
         Ok(JobView { job, items })
     }
 
+    /// The newest `limit` jobs (1 to 200) with their items, newest first.
+    pub async fn jobs(&self, limit: i64) -> Result<Vec<JobView>> {
+        let state = self.guard.state();
+        let jobs = state
+            .recent_jobs(limit.clamp(1, 200))
+            .await
+            .map_err(Error::Guard)?;
+        let mut views = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let items = state.job_items(&job.id).await.map_err(Error::Guard)?;
+            views.push(JobView { job, items });
+        }
+        Ok(views)
+    }
+
+    /// Cancels job `id` for `actor`: the items no worker has claimed yet will not run; items in
+    /// flight finish as they run. The cancellation is audited first: if the record can't be
+    /// written, nothing is cancelled. Returns the job afterwards and how many items were
+    /// cancelled.
+    pub async fn cancel_job(&self, actor: &Actor, id: &str) -> Result<(JobView, u64)> {
+        let view = self.job(id).await?;
+        if view.job.status == JobStatus::Finished {
+            return Ok((view, 0));
+        }
+        let who = normalize_upn(&actor.principal.upn);
+        let mut event = keydesk_audit::AuditEvent::new(
+            keydesk_audit::EventKind::JobCancelled,
+            who.clone(),
+            view.job.kind.clone(),
+        );
+        event.details = serde_json::json!({
+            "job": view.job.id,
+            "requester": view.job.requester,
+            "plan_hash": view.job.plan_hash,
+            "origin": actor.origin.as_str(),
+        });
+        self.guard
+            .audit()
+            .append(&event)
+            .await
+            .map_err(|e| Error::Guard(keydesk_guard::Error::from(e)))?;
+        let cancelled = self
+            .guard
+            .state()
+            .cancel_job(id, &format!("cancelled by {who}"), unix_now())
+            .await
+            .map_err(Error::Guard)?;
+        Ok((self.job(id).await?, cancelled))
+    }
+
     /// Runs one claimed item: its final status and one sentence, or an error worth retrying.
     async fn run_job_item(&self, item: &ClaimedItem) -> Result<(ItemStatus, String)> {
         let state = self.guard.state();
