@@ -34,6 +34,10 @@ pub struct Lifetimes {
     pub verified: i64,
     /// Wrong codes before the verification fails for good.
     pub max_attempts: i64,
+    /// How long a list approval, once a bulk run began with it, keeps covering the run's items
+    /// (seconds). The approval itself must be unexpired when the run begins; a queued job that
+    /// waits or runs longer than the approval's own lifetime is still covered, up to this.
+    pub bulk_run: i64,
 }
 
 impl Default for Lifetimes {
@@ -43,6 +47,7 @@ impl Default for Lifetimes {
             code: 600,
             verified: 1_800,
             max_attempts: 5,
+            bulk_run: 86_400,
         }
     }
 }
@@ -108,6 +113,9 @@ pub struct BulkRun {
     pub plan_hash: String,
     /// The approval this run used, if one was approved for the list.
     pub approval: Option<ApprovalRecord>,
+    /// Unix seconds: when the run began (used its approval). The approval covers the run's
+    /// items until `started_at` + [`Lifetimes::bulk_run`], if it was valid when the run began.
+    pub started_at: i64,
 }
 
 /// How a change ended, for the outcome record.
@@ -376,6 +384,7 @@ impl Guard {
         Ok(BulkRun {
             plan_hash,
             approval,
+            started_at: now,
         })
     }
 
@@ -409,10 +418,20 @@ impl Guard {
         let actor = normalize_upn(&request.principal.upn);
         let (plan_hash, records, approvals) = match bulk {
             Some(run) => {
+                // The run used the approval when it began; from then on the approval covers the
+                // run, not a moment: its items are judged against the run's own deadline.
                 let approvals = run
                     .approval
                     .iter()
                     .filter_map(|record| to_policy_approval(record, false))
+                    .map(|mut approval| {
+                        if run.started_at < approval.expires_at {
+                            approval.expires_at = approval
+                                .expires_at
+                                .max(run.started_at.saturating_add(self.lifetimes.bulk_run));
+                        }
+                        approval
+                    })
                     .collect();
                 (run.plan_hash.clone(), Vec::new(), approvals)
             }

@@ -700,4 +700,23 @@ async fn a_bulk_list_is_approved_as_a_whole_and_never_reaches_a_privileged_accou
     // The list approval was single-use: a second run of the same list has none.
     let again = f.guard.begin_bulk(&bulk).await.expect("begin");
     assert!(again.approval.is_none());
+
+    // A run outlives its approval's own hour (a queued job waiting for a worker): the approval
+    // it began with still covers its items, for a day from the run's start and no longer.
+    f.clock.fetch_add(2 * 3_600, Ordering::SeqCst);
+    assert!(matches!(
+        f.guard
+            .authorize_bulk_item(&item(&users[1], &[]), &run)
+            .await
+            .expect("authorize"),
+        Authorization::Approved(_)
+    ));
+    f.clock.fetch_add(23 * 3_600, Ordering::SeqCst);
+    assert!(matches!(
+        f.guard
+            .authorize_bulk_item(&item(&users[1], &[]), &run)
+            .await
+            .expect("authorize"),
+        Authorization::Pending { .. }
+    ));
 }

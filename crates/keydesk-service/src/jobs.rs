@@ -189,6 +189,7 @@ impl Service {
             BulkRun {
                 plan_hash: plan_hash.clone(),
                 approval: None,
+                started_at: now,
             }
         };
         if run.approval.is_none() && self.list_needs_approval(actor, &inputs, &run).await? {
@@ -374,6 +375,7 @@ impl Service {
             run: BulkRun {
                 plan_hash: job.plan_hash.clone(),
                 approval,
+                started_at: job.created_at,
             },
         };
         let report = unlock::bulk_unlock(
