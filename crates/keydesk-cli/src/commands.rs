@@ -376,7 +376,16 @@ pub(crate) async fn execute(
             Some(code) => keydesk_ops::verify::confirm(ops, guard, actor, &user, &code).await,
             None => {
                 let started =
-                    keydesk_ops::verify::start(ops, guard, actor, &user, method.channel()).await;
+                    keydesk_ops::verify::start(ops, guard, actor, &user, method.channel())
+                        .await
+                        .map(|mut report| {
+                            let upn = report.target.clone().unwrap_or_else(|| user.clone());
+                            report.summary = format!(
+                                "{} Then run: keydesk verify {upn} --code CODE",
+                                report.summary
+                            );
+                            report
+                        });
                 // The offline demo has no phones or mailboxes: show what the recipient got, so
                 // the walkthrough can go on. Against a real tenant the code is never shown.
                 if started.is_ok()

@@ -43,6 +43,11 @@ fn verification_code(home: &Path, user: &str, actor: &str) -> String {
         !stdout.contains(&code),
         "the code is not printed as a result"
     );
+    // The command line says how to confirm on the command line.
+    assert!(
+        stdout.contains("keydesk verify") && stdout.contains("--code CODE"),
+        "{stdout}"
+    );
     code
 }
 

@@ -131,7 +131,7 @@ pub async fn start(
         StepStatus::Done,
     );
     report.summary = format!(
-        "Sent a verification code for {upn} to {shown}. Ask {} to read it back, then run: keydesk verify {upn} --code CODE",
+        "Sent a verification code for {upn} to {shown}. Ask {} to read it back to you and enter it to confirm.",
         if chosen == Channel::Manager {
             "the manager"
         } else {

@@ -274,6 +274,8 @@ async fn a_privileged_reset_waits_for_a_second_approver_then_reveals_once() {
         .post("/api/v1/verifications", json!({"user": "NestorW"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{sent}");
+    // What to do next is said for this surface, not as a command line.
+    assert!(!sent.to_string().contains("keydesk verify"), "{sent}");
     let message = world
         .outbox()
         .await
