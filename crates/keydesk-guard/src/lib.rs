@@ -21,6 +21,7 @@
 mod approved;
 mod error;
 mod guard;
+pub mod investigations;
 pub mod jobs;
 mod plan;
 pub mod state;

@@ -720,3 +720,50 @@ async fn a_bulk_list_is_approved_as_a_whole_and_never_reaches_a_privileged_accou
         Authorization::Pending { .. }
     ));
 }
+
+#[tokio::test]
+async fn investigations_are_kept_with_their_reports_and_listed_newest_first() {
+    use keydesk_guard::investigations::InvestigationRecord;
+    let f = fixture(PolicySettings::recommended()).await;
+    let state = f.guard.state();
+    let record = |id: &str, at: i64| InvestigationRecord {
+        id: id.into(),
+        user: "johannal@contoso.onmicrosoft.com".into(),
+        days: 7,
+        requested_by: "meganb@contoso.onmicrosoft.com".into(),
+        verdict: "compromised".into(),
+        result: r#"{"verdict":"compromised"}"#.into(),
+        markdown: format!("# Incident report {id}"),
+        html: format!("<h1>Incident report {id}</h1>"),
+        created_at: at,
+    };
+    state
+        .insert_investigation(&record("inv-older", T0))
+        .await
+        .expect("kept");
+    state
+        .insert_investigation(&record("inv-newer", T0 + 60))
+        .await
+        .expect("kept");
+    assert_eq!(
+        state.investigation("inv-older").await.expect("read"),
+        Some(record("inv-older", T0))
+    );
+    assert_eq!(state.investigation("inv-none").await.expect("read"), None);
+    let listed = state.recent_investigations(10).await.expect("listed");
+    let ids: Vec<&str> = listed.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["inv-newer", "inv-older"]);
+    assert!(
+        listed
+            .iter()
+            .all(|r| r.markdown.is_empty() && r.html.is_empty())
+    );
+    assert_eq!(listed[0].result, r#"{"verdict":"compromised"}"#);
+    // An id is kept once.
+    assert!(
+        state
+            .insert_investigation(&record("inv-older", T0))
+            .await
+            .is_err()
+    );
+}

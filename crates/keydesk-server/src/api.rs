@@ -761,8 +761,9 @@ pub async fn list_investigations(
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&state, &caller).await?;
     operator(&actor)?;
+    let kept = state.service.investigations().await?;
     Ok(Json(json!({
-        "investigations": state.service.investigations().iter().map(investigation_json).collect::<Vec<_>>()
+        "investigations": kept.iter().map(investigation_json).collect::<Vec<_>>()
     })))
 }
 
@@ -799,7 +800,9 @@ pub async fn get_investigation(
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&state, &caller).await?;
     operator(&actor)?;
-    Ok(Json(investigation_json(&state.service.investigation(&id)?)))
+    Ok(Json(investigation_json(
+        &state.service.investigation(&id).await?,
+    )))
 }
 
 /// The incident report: self-contained HTML (default), Markdown or JSON.
@@ -816,7 +819,7 @@ pub async fn investigation_report(
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &caller).await?;
     operator(&actor)?;
-    let investigation = state.service.investigation(&id)?;
+    let investigation = state.service.investigation(&id).await?;
     Ok(match format.format.as_deref().unwrap_or("html") {
         "html" => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

@@ -1444,7 +1444,10 @@ async fn investigations(
     if let Err(error) = api::operator(&actor) {
         return error_page(&state, Some(&viewer), error);
     }
-    let kept = state.service.investigations();
+    let kept = match state.service.investigations().await {
+        Ok(kept) => kept,
+        Err(error) => return error_page(&state, Some(&viewer), error.into()),
+    };
     let body = html! {
         h1 { "Investigations" }
         p.lede { "Investigate a possibly compromised account: the evidence is preserved and hashed in the "
@@ -1457,7 +1460,7 @@ async fn investigations(
         }
         div #investigate-result {}
         @if kept.is_empty() {
-            p.empty { "No investigations on this server yet." }
+            p.empty { "No investigations yet." }
         } @else {
             div.table-wrap {
                 table {
@@ -1539,7 +1542,7 @@ async fn investigation(
     if let Err(error) = api::operator(&actor) {
         return error_page(&state, Some(&viewer), error);
     }
-    let investigation = match state.service.investigation(&id) {
+    let investigation = match state.service.investigation(&id).await {
         Ok(i) => i,
         Err(error) => return error_page(&state, Some(&viewer), error.into()),
     };

@@ -25,6 +25,8 @@ fn upn(nick: &str) -> String {
 
 struct World {
     url: String,
+    /// The other instances' addresses (`Options::instances` - 1).
+    replicas: Vec<String>,
     emulator: RunningEmulator,
     _emu: Emulator,
     webhook: Arc<Mutex<Vec<Value>>>,
@@ -33,6 +35,8 @@ struct World {
 }
 
 struct Options {
+    /// keydesk instances sharing one database (at least 1).
+    instances: usize,
     rate: u32,
     bearer: Option<BearerValidator>,
     oidc: Option<keydesk_server::oidc::OidcConfig>,
@@ -41,6 +45,7 @@ struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
+            instances: 1,
             rate: 1_000,
             bearer: None,
             oidc: None,
@@ -83,11 +88,6 @@ impl World {
         let graph = GraphClient::new(config).expect("client");
         let dir = tempfile::tempdir().expect("tempdir");
         let location = dir.path().join("keydesk.sqlite").display().to_string();
-        let guard = Guard::new(
-            PolicyEngine::with_default_policy(PolicySettings::recommended()).expect("policy"),
-            Arc::from(keydesk_audit::open(&location).await.expect("audit")),
-            GuardState::open(&location).await.expect("state"),
-        );
 
         // The approval webhook: a local receiver that keeps what it was sent.
         let webhook = Arc::new(Mutex::new(Vec::<Value>::new()));
@@ -105,54 +105,24 @@ impl World {
         let (hook_listener, hook_url) = listen().await;
         tokio::spawn(async move { axum::serve(hook_listener, receiver).await });
 
-        let (listener, url) = listen().await;
-        let mut settings = keydesk_ops::Settings::standard();
-        settings.sms_gateway = Some(
-            format!("{}/_emulator/sms", running.base_url)
-                .parse()
-                .expect("url"),
-        );
-        let service = Arc::new(Service::new(ServiceConfig {
-            graph,
-            settings,
-            ad: None,
-            guard: Arc::new(guard),
-            planner: Box::new(keydesk_planner::RulePlanner),
+        let replica = Replica {
+            location: &location,
+            graph: &graph,
+            emulator_url: &running.base_url,
+            hook_url: &hook_url,
             evidence_dir: dir.path().join("evidence"),
-            notifier: Some(
-                Notifier::new(
-                    format!("{hook_url}/hook").parse().expect("url"),
-                    Format::Teams,
-                    &url,
-                )
-                .expect("notifier"),
-            ),
-        }));
-        let mut config = ServerConfig::new(&url);
-        config.rate_limit_per_second = options.rate;
-        config.bearer = options.bearer;
-        config.oidc = options.oidc;
-        config.demo = Some(Demo {
-            people: ["MeganB", "LeeG", "PattiF", "NestorW", "AlexW", "JohannaL"]
-                .iter()
-                .map(|n| DemoPerson {
-                    upn: upn(n),
-                    name: n.to_string(),
-                    title: String::new(),
-                })
-                .collect(),
-            emulator_url: running.base_url.clone(),
-        });
-        let body_limit = config.body_limit;
-        let state = AppState::new(service, config);
-        // `/mcp` with no configured principal: only authenticated callers are served.
-        let mcp = keydesk_server::mcp::mcp_routes(state.clone(), Default::default());
-        let app = keydesk_server::router(state, mcp, body_limit);
-        tokio::spawn(
-            async move { keydesk_server::serve(listener, app, std::future::pending()).await },
-        );
+        };
+        let url = replica
+            .serve(options.rate, options.bearer, options.oidc)
+            .await;
+        // Further instances on the same database, as behind a load balancer.
+        let mut replicas = Vec::new();
+        for _ in 1..options.instances.max(1) {
+            replicas.push(replica.serve(options.rate, None, None).await);
+        }
         World {
             url,
+            replicas,
             emulator: running,
             _emu: emu,
             webhook,
@@ -179,9 +149,14 @@ impl World {
 
     /// Signs in as `nick` with the demo sign-in; returns the session.
     async fn sign_in(&self, nick: &str) -> Session {
+        self.sign_in_at(&self.url, nick).await
+    }
+
+    /// Signs in as `nick` at the instance `url`.
+    async fn sign_in_at(&self, url: &str, nick: &str) -> Session {
         let response = self
             .http
-            .post(format!("{}/auth/demo", self.url))
+            .post(format!("{url}/auth/demo"))
             .json(&json!({"upn": upn(nick)}))
             .send()
             .await
@@ -201,8 +176,80 @@ impl World {
             cookie: cookie.split(';').next().unwrap_or("").to_string(),
             csrf: body["csrf"].as_str().expect("csrf").to_string(),
             http: self.http.clone(),
-            url: self.url.clone(),
+            url: url.to_string(),
         }
+    }
+}
+
+/// What every keydesk instance of a [`World`] shares: the database, the tenant, the webhook.
+struct Replica<'a> {
+    location: &'a str,
+    graph: &'a GraphClient,
+    emulator_url: &'a str,
+    hook_url: &'a str,
+    evidence_dir: std::path::PathBuf,
+}
+
+impl Replica<'_> {
+    /// Starts one keydesk server (its own guard, service and listener); returns its address.
+    async fn serve(
+        &self,
+        rate: u32,
+        bearer: Option<BearerValidator>,
+        oidc: Option<keydesk_server::oidc::OidcConfig>,
+    ) -> String {
+        let guard = Guard::new(
+            PolicyEngine::with_default_policy(PolicySettings::recommended()).expect("policy"),
+            Arc::from(keydesk_audit::open(self.location).await.expect("audit")),
+            GuardState::open(self.location).await.expect("state"),
+        );
+        let (listener, url) = listen().await;
+        let mut settings = keydesk_ops::Settings::standard();
+        settings.sms_gateway = Some(
+            format!("{}/_emulator/sms", self.emulator_url)
+                .parse()
+                .expect("url"),
+        );
+        let service = Arc::new(Service::new(ServiceConfig {
+            graph: self.graph.clone(),
+            settings,
+            ad: None,
+            guard: Arc::new(guard),
+            planner: Box::new(keydesk_planner::RulePlanner),
+            evidence_dir: self.evidence_dir.clone(),
+            notifier: Some(
+                Notifier::new(
+                    format!("{}/hook", self.hook_url).parse().expect("url"),
+                    Format::Teams,
+                    &url,
+                )
+                .expect("notifier"),
+            ),
+        }));
+        let mut config = ServerConfig::new(&url);
+        config.rate_limit_per_second = rate;
+        config.bearer = bearer;
+        config.oidc = oidc;
+        config.demo = Some(Demo {
+            people: ["MeganB", "LeeG", "PattiF", "NestorW", "AlexW", "JohannaL"]
+                .iter()
+                .map(|n| DemoPerson {
+                    upn: upn(n),
+                    name: n.to_string(),
+                    title: String::new(),
+                })
+                .collect(),
+            emulator_url: self.emulator_url.to_string(),
+        });
+        let body_limit = config.body_limit;
+        let state = AppState::new(service, config);
+        // `/mcp` with no configured principal: only authenticated callers are served.
+        let mcp = keydesk_server::mcp::mcp_routes(state.clone(), Default::default());
+        let app = keydesk_server::router(state, mcp, body_limit);
+        tokio::spawn(
+            async move { keydesk_server::serve(listener, app, std::future::pending()).await },
+        );
+        url
     }
 }
 
@@ -1104,4 +1151,43 @@ async fn a_queued_job_is_listed_and_cancelled_and_the_cancellation_is_audited() 
     let (status, verify) = megan.get("/api/v1/audit/verify").await;
     assert_eq!(status, StatusCode::OK);
     assert!(verify.contains(r#""ok":true"#), "{verify}");
+}
+
+#[tokio::test]
+async fn an_investigation_made_on_one_instance_is_read_on_another() {
+    let world = World::start(Options {
+        instances: 2,
+        ..Options::default()
+    })
+    .await;
+    let on_a = world.sign_in("MeganB").await;
+    let on_b = world.sign_in_at(&world.replicas[0], "LeeG").await;
+    let (status, started) = on_a
+        .post(
+            "/api/v1/investigations",
+            json!({"user": "JohannaL", "days": 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let id = started["id"].as_str().expect("an id").to_string();
+
+    let (status, listed) = on_b.get("/api/v1/investigations").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert!(listed.contains(&id), "{listed}");
+    let (status, shown) = on_b.get(&format!("/api/v1/investigations/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    let shown: Value = serde_json::from_str(&shown).expect("json");
+    assert_eq!(shown["verdict"], started["verdict"], "{shown}");
+    assert_eq!(shown["user"], started["user"], "{shown}");
+    assert_eq!(shown["user"], upn("JohannaL").to_lowercase(), "{shown}");
+    let (status, markdown) = on_b
+        .get(&format!("/api/v1/investigations/{id}/report?format=md"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(markdown.contains(&id), "{markdown}");
+    let (status, page) = on_b.get(&format!("/investigations/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Incident report"), "{page}");
+    let (status, _) = on_b.get("/api/v1/investigations/inv-nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -25,12 +25,12 @@ use keydesk_graph::GraphClient;
 use keydesk_graph::model::{Group, User};
 use keydesk_graph::odata::Query;
 use keydesk_guard::Guard;
+use keydesk_guard::investigations::InvestigationRecord;
 use keydesk_guard::state::ApprovalRecord;
 use keydesk_ops::guarded::Actor;
 use keydesk_ops::{Ops, Report, Settings};
 use keydesk_planner::{GroupEntry, MemoryDirectory, Person, Plan, Planner};
-use keydesk_policy::Origin;
-use parking_lot::Mutex;
+use keydesk_policy::{Origin, normalize_upn};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -107,7 +107,6 @@ pub struct Service {
     planner: Box<dyn Planner>,
     evidence_dir: PathBuf,
     directory: tokio::sync::Mutex<Option<(Instant, Arc<MemoryDirectory>)>>,
-    investigations: Mutex<Vec<Investigation>>,
     notifier: Option<notify::Notifier>,
 }
 
@@ -127,8 +126,23 @@ pub struct Investigation {
     pub html: String,
 }
 
-/// The most investigations kept in memory for their reports (the evidence files stay on disk).
-const INVESTIGATIONS_KEPT: usize = 200;
+impl From<InvestigationRecord> for Investigation {
+    fn from(record: InvestigationRecord) -> Investigation {
+        Investigation {
+            id: record.id,
+            user: record.user,
+            days: record.days,
+            by: record.requested_by,
+            verdict: record.verdict,
+            result: serde_json::from_str(&record.result).unwrap_or(Value::Null),
+            markdown: record.markdown,
+            html: record.html,
+        }
+    }
+}
+
+/// The most investigations listed (all are kept in the database, with their reports).
+const INVESTIGATIONS_LISTED: i64 = 200;
 
 /// Building a [`Service`].
 pub struct ServiceConfig {
@@ -153,7 +167,6 @@ impl Service {
             planner: config.planner,
             evidence_dir: config.evidence_dir,
             directory: tokio::sync::Mutex::new(None),
-            investigations: Mutex::new(Vec::new()),
             notifier: config.notifier,
         }
     }
@@ -382,36 +395,58 @@ impl Service {
             evidence_files: &evidence_files,
         };
         let investigation = Investigation {
-            user: found.upn.clone(),
+            user: normalize_upn(&found.upn),
             days,
-            by: actor.principal.upn.clone(),
+            by: normalize_upn(&actor.principal.upn),
             verdict: found.investigation.verdict.verdict.as_str().to_string(),
             result: serde_json::to_value(&output).unwrap_or(Value::Null),
             markdown: keydesk_investigate::report::render_markdown(&input),
             html: keydesk_investigate::report::render_html(&input),
             id,
         };
-        let mut kept = self.investigations.lock();
-        if kept.len() >= INVESTIGATIONS_KEPT {
-            kept.remove(0);
-        }
-        kept.push(investigation.clone());
+        self.guard
+            .state()
+            .insert_investigation(&InvestigationRecord {
+                id: investigation.id.clone(),
+                user: investigation.user.clone(),
+                days,
+                requested_by: investigation.by.clone(),
+                verdict: investigation.verdict.clone(),
+                result: investigation.result.to_string(),
+                markdown: investigation.markdown.clone(),
+                html: investigation.html.clone(),
+                created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+            })
+            .await
+            .map_err(Error::Guard)?;
         Ok(investigation)
     }
 
-    /// A kept investigation.
-    pub fn investigation(&self, id: &str) -> Result<Investigation> {
-        self.investigations
-            .lock()
-            .iter()
-            .find(|i| i.id == id)
-            .cloned()
+    /// A kept investigation (made by any instance on the database), with its report.
+    pub async fn investigation(&self, id: &str) -> Result<Investigation> {
+        if id.is_empty() || id.len() > 64 {
+            return Err(Error::NotFound(format!("no investigation '{id}'")));
+        }
+        self.guard
+            .state()
+            .investigation(id)
+            .await
+            .map_err(Error::Guard)?
+            .map(Investigation::from)
             .ok_or_else(|| Error::NotFound(format!("no investigation '{id}'")))
     }
 
-    /// The kept investigations, newest first.
-    pub fn investigations(&self) -> Vec<Investigation> {
-        self.investigations.lock().iter().rev().cloned().collect()
+    /// The newest kept investigations, newest first, without their rendered reports.
+    pub async fn investigations(&self) -> Result<Vec<Investigation>> {
+        Ok(self
+            .guard
+            .state()
+            .recent_investigations(INVESTIGATIONS_LISTED)
+            .await
+            .map_err(Error::Guard)?
+            .into_iter()
+            .map(Investigation::from)
+            .collect())
     }
 
     /// One timeline of what was done to and by `user` in the last `days` days: keydesk's
