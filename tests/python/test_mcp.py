@@ -98,8 +98,9 @@ def test_lists_the_action_vocabulary_and_ask_with_input_schemas(home):
         return (await client.list_tools()).tools
 
     tools = {tool.name: tool for tool in session(home, upn("LeeG"), body)}
-    assert ACTIONS | {"ask", "approval_status"} <= set(tools), sorted(tools)
-    for name in ACTIONS | {"ask", "approval_status"}:
+    extra = {"ask", "approval_status", "verify_user", "confirm_verification"}
+    assert ACTIONS | extra <= set(tools), sorted(tools)
+    for name in ACTIONS | extra:
         schema = tools[name].input_schema
         assert schema["type"] == "object", name
         assert tools[name].description, name
@@ -187,6 +188,58 @@ def test_a_write_that_needs_approval_is_pending_with_the_approval_id(home):
     assert not s_error, status
     assert status["approval"]["id"] == approval["id"]
     assert status["approval"]["status"] == approval["status"]
+
+
+def outbox(home: Path) -> list[dict]:
+    """What the demo tenant has sent so far (saved when each ``keydesk mcp`` session ends)."""
+    path = home / "demo-tenant.json"
+    return json.loads(path.read_text())["outbox"] if path.exists() else []
+
+
+def test_a_user_is_verified_through_the_tools_then_the_held_change_runs(home):
+    sent_before = len(outbox(home))
+
+    async def start(client):
+        held = await call(client, "password_reset", {"user": upn("AlexW")})
+        sent = await call(client, "verify_user", {"user": "Alex Wilber"})
+        return held, sent
+
+    (held, h_error), (sent, s_error) = session(home, upn("LeeG"), start)
+    assert not h_error and held["status"] == "needs_verification", held
+    assert not s_error, sent
+    assert sent["status"] == "code_sent", sent
+    # The code went to Alex, never to the client.
+    codes = [
+        word
+        for message in outbox(home)[sent_before:]
+        for word in message["body"].replace(".", " ").split()
+        if len(word) == 8 and word.isdigit()
+    ]
+    assert codes, outbox(home)[sent_before:]
+    code = codes[-1]
+    assert code not in json.dumps(sent)
+    sent_before = len(outbox(home))
+
+    async def finish(client):
+        wrong = await call(client, "confirm_verification", {"user": upn("AlexW"), "code": "00000000" if code != "00000000" else "11111111"})
+        right = await call(client, "confirm_verification", {"user": upn("AlexW"), "code": code})
+        reset = await call(client, "password_reset", {"user": upn("AlexW")})
+        return wrong, right, reset
+
+    (wrong, w_error), (right, r_error), (reset, x_error) = session(home, upn("LeeG"), finish)
+    assert w_error and wrong["status"] == "refused", wrong
+    assert not r_error and right["status"] == "verified", right
+    assert not x_error and reset["status"] == "done", reset
+    assert "reveal" not in reset
+    # The new password went out of band (Alex's manager); no tool result carries it.
+    mails = [m for m in outbox(home)[sent_before:] if m["channel"] == "mail"]
+    assert mails, outbox(home)[sent_before:]
+    words = {w.strip(".,:;<>\"'()") for m in mails for w in m["body"].split()}
+    secrets = {w for w in words if len(w) >= 12 and any(c.isdigit() for c in w) and any(c.isalpha() for c in w)}
+    assert secrets, mails
+    everything = "\n".join(RESULTS)
+    for secret in secrets:
+        assert secret not in everything
 
 
 def test_a_temporary_password_never_reaches_the_client(home):

@@ -705,29 +705,33 @@ pub async fn start_verification(
     caller: Caller,
     Body(body): Body<VerificationStart>,
 ) -> Result<Json<Value>, ApiError> {
-    use keydesk_ops::verify::Channel;
-    let channel = match body
-        .method
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("auto") => Channel::Auto,
-        Some("sms") => Channel::Sms,
-        Some("email") => Channel::Email,
-        Some("manager") => Channel::Manager,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "method '{other}': use auto, sms, email or manager"
-            )));
-        }
-    };
+    let channel = verification_channel(body.method.as_deref())?;
     let actor = actor(&state, &caller).await?;
     let report = state
         .service
         .verify_start(&actor, &body.user, channel)
         .await?;
     Ok(Json(report_json(&report)))
+}
+
+/// The verification channel named `method` (`auto` when none).
+pub fn verification_channel(
+    method: Option<&str>,
+) -> Result<keydesk_ops::verify::Channel, ApiError> {
+    use keydesk_ops::verify::Channel;
+    Ok(
+        match method.map(|m| m.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("auto") => Channel::Auto,
+            Some("sms") => Channel::Sms,
+            Some("email") => Channel::Email,
+            Some("manager") => Channel::Manager,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "method '{other}': use auto, sms, email or manager"
+                )));
+            }
+        },
+    )
 }
 
 /// Checks the code the user read back.

@@ -3,7 +3,9 @@
 //!
 //! The tools mirror the action vocabulary (one per [`Action`], named by its wire name:
 //! `unlock_account`, `password_reset`, `diagnose_signin`, ...) plus `ask` (plain language → the
-//! plan with each step's policy status; it runs nothing) and `approval_status`. Every call is
+//! plan with each step's policy status; it runs nothing), `approval_status`, and `verify_user` /
+//! `confirm_verification` (a one-time code to the user's registered method, read back by the
+//! person to the caller; the code never appears in a result). Every call is
 //! attributed to a principal and runs through [`Service::run_step`] with [`Origin::Mcp`]: the same
 //! policy, approvals, verification and audit as the command line and the API. The policy knows
 //! the origin (`context.origin == "mcp"`): changes to privileged accounts are refused from MCP.
@@ -85,6 +87,27 @@ pub struct AskArgs {
 pub struct ApprovalArgs {
     /// The approval's id, as a `pending_approval` result gave it.
     pub id: String,
+}
+
+/// `verify_user`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyArgs {
+    /// The user to verify: UPN, mail or name.
+    pub user: String,
+    /// Where the code goes: `auto` (default: the user's registered phone, else e-mail, else
+    /// their manager), `sms`, `email` or `manager`.
+    pub method: Option<String>,
+}
+
+/// `confirm_verification`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmArgs {
+    /// The user being verified, as given to `verify_user`.
+    pub user: String,
+    /// The code the user (or their manager) read back to you.
+    pub code: String,
 }
 
 /// An action tool's arguments (each tool's input schema shows the ones that apply to it).
@@ -687,6 +710,84 @@ impl KeydeskMcp {
             "approval": approval_json(&approval),
         })))
     }
+
+    /// Starts an end-user verification: a one-time code to the user's registered method.
+    #[tool(
+        description = "Verify a user before a change the policy holds for verification (a needs_verification result): keydesk sends a one-time code to the user's registered phone or e-mail, or to their manager. The code is never returned to you; ask the person to read it back, then call confirm_verification.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn verify_user(
+        &self,
+        Parameters(args): Parameters<VerifyArgs>,
+        extensions: Extensions,
+    ) -> Result<CallToolResult, ErrorData> {
+        let user = match text_ok("user", &args.user) {
+            Ok(user) => user,
+            Err(refusal) => return Ok(refusal),
+        };
+        let channel = match crate::api::verification_channel(args.method.as_deref()) {
+            Ok(channel) => channel,
+            Err(error) => return Ok(refused("invalid_input", error.message, error.hint)),
+        };
+        let actor = match self.actor(&extensions).await {
+            Ok(actor) => actor,
+            Err(refusal) => return Ok(refusal),
+        };
+        Ok(
+            match self.service.verify_start(&actor, &user, channel).await {
+                Ok(report) => result(json!({
+                    "status": "code_sent",
+                    "report": crate::api::report_json(&report),
+                    "next": "ask the person to read the code back, then call confirm_verification",
+                })),
+                Err(error) => service_error(error),
+            },
+        )
+    }
+
+    /// Checks the code read back; the user is then verified for the caller's next change.
+    #[tool(
+        description = "Check the one-time code a user (or their manager) read back after verify_user. Once it matches, the user is verified for your next change on them: call that tool again.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn confirm_verification(
+        &self,
+        Parameters(args): Parameters<ConfirmArgs>,
+        extensions: Extensions,
+    ) -> Result<CallToolResult, ErrorData> {
+        let (user, code) = match (text_ok("user", &args.user), text_ok("code", &args.code)) {
+            (Ok(user), Ok(code)) if code.len() <= 32 => (user, code),
+            (Err(refusal), _) | (_, Err(refusal)) => return Ok(refusal),
+            _ => {
+                return Ok(refused(
+                    "invalid_input",
+                    "that is not a verification code",
+                    None,
+                ));
+            }
+        };
+        let actor = match self.actor(&extensions).await {
+            Ok(actor) => actor,
+            Err(refusal) => return Ok(refusal),
+        };
+        Ok(
+            match self.service.verify_confirm(&actor, &user, &code).await {
+                Ok(report) => result(json!({
+                    "status": "verified",
+                    "report": crate::api::report_json(&report),
+                })),
+                Err(error) => service_error(error),
+            },
+        )
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -695,7 +796,7 @@ impl ServerHandler for KeydeskMcp {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("keydesk", env!("CARGO_PKG_VERSION")))
             .with_instructions(
-                "keydesk is an identity helpdesk for Microsoft Entra ID. Each tool is one helpdesk action on one user or group; every call is checked by keydesk's policy as the configured person and recorded in its audit log. Use `ask` to plan a request in plain language first. A change may come back `needs_verification` (the user must be verified first) or `pending_approval` (a second person must approve: check with `approval_status`, then call the same tool again). Temporary passwords and passes are never returned: they go to the user's manager, a named person or an SMS.",
+                "keydesk is an identity helpdesk for Microsoft Entra ID. Each tool is one helpdesk action on one user or group; every call is checked by keydesk's policy as the configured person and recorded in its audit log. Use `ask` to plan a request in plain language first. A change may come back `needs_verification` (verify the user first: `verify_user`, then `confirm_verification` with the code they read back, then call the change again) or `pending_approval` (a second person must approve: check with `approval_status`, then call the same tool again). Temporary passwords and passes are never returned: they go to the user's manager, a named person or an SMS.",
             )
     }
 }
