@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use keydesk_graph_emu::seed::apps::KEYDESK_APP_ID;
 use keydesk_graph_emu::{Emulator, SeedConfig, SimulationConfig};
+use keydesk_testkit::postgres::FreshDatabase;
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const USERS: usize = 48;
 const SESSION_KEY: &str = "instances-test-session-key-0123456789abcdef";
@@ -134,38 +134,6 @@ async fn call(
     (status, body)
 }
 
-/// A fresh database on the server `base` names; returns its URL and name.
-async fn fresh_database(base: &str) -> (String, String) {
-    let name = format!("keydesk_instances_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(base)
-        .await
-        .expect("PostgreSQL answers");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("database created");
-    admin.close().await.expect("closed");
-    let (prefix, rest) = base
-        .rsplit_once('/')
-        .expect("a postgres:// URL with a database");
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}"));
-    (
-        format!("{prefix}/{name}{}", query.unwrap_or_default()),
-        name,
-    )
-}
-
-async fn drop_database(base: &str, name: &str) {
-    if let Ok(mut admin) = sqlx::PgConnection::connect(base).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await;
-        let _ = admin.close().await;
-    }
-}
-
 /// Every record of the audit log, in order (an empty list while it cannot be read).
 async fn all_records(store: &dyn keydesk_audit::AuditStore) -> Vec<keydesk_audit::AuditRecord> {
     let mut records = Vec::new();
@@ -186,7 +154,8 @@ async fn two_instances_share_a_bulk_job_and_a_killed_one_loses_nothing() {
         );
         return;
     };
-    let (database_url, database) = fresh_database(&base).await;
+    let database = FreshDatabase::create(&base, "keydesk_instances").await;
+    let database_url = database.url().to_string();
 
     // A tenant with USERS disabled cloud accounts and some latency, so the job takes seconds.
     let mut state = keydesk_graph_emu::seed::contoso(
@@ -553,5 +522,5 @@ async fn two_instances_share_a_bulk_job_and_a_killed_one_loses_nothing() {
     drop(b);
     drop(store);
     running.shutdown().await.expect("shutdown");
-    drop_database(&base, &database).await;
+    drop(database);
 }

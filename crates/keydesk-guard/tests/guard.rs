@@ -12,6 +12,7 @@ use keydesk_policy::{
     Action, Effect, Origin, PolicyEngine, PolicySettings, Principal, PrincipalKind, Resource,
     TargetUser, VerificationMethod, VerificationMode,
 };
+use keydesk_testkit::postgres::FreshDatabase;
 
 const T0: i64 = 1_800_000_000;
 
@@ -20,79 +21,16 @@ struct Fixture {
     clock: Arc<AtomicI64>,
     audit: Arc<dyn AuditStore>,
     _dir: tempfile::TempDir,
-    _database: Option<Database>,
-}
-
-/// A PostgreSQL database of one fixture's own, dropped with it: tests (and earlier runs) never
-/// share approvals, verifications or the hourly budget.
-struct Database {
-    base: String,
-    name: String,
-}
-
-impl Database {
-    async fn create(base: &str) -> (Database, String) {
-        use sqlx::Connection;
-        let name = format!("keydesk_guard_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(base)
-            .await
-            .expect("PostgreSQL answers");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("database created");
-        admin.close().await.expect("closed");
-        let (prefix, rest) = base
-            .rsplit_once('/')
-            .expect("a postgres:// URL with a database");
-        let query = rest
-            .split_once('?')
-            .map(|(_, q)| format!("?{q}"))
-            .unwrap_or_default();
-        let url = format!("{prefix}/{name}{query}");
-        (
-            Database {
-                base: base.to_string(),
-                name,
-            },
-            url,
-        )
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let (base, name) = (self.base.clone(), self.name.clone());
-        // The test's runtime is shutting down; drop the database from a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            use sqlx::Connection;
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
-                    let _ = admin.close().await;
-                }
-            });
-        })
-        .join();
-    }
+    _database: Option<FreshDatabase>,
 }
 
 async fn fixture(settings: PolicySettings) -> Fixture {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (location, database) = match std::env::var("KEYDESK_TEST_POSTGRES_URL") {
         Ok(base) if !base.is_empty() => {
-            let (database, url) = Database::create(&base).await;
-            (url, Some(database))
+            // A database of the fixture's own: tests and earlier runs never share state.
+            let database = FreshDatabase::create(&base, "keydesk_guard").await;
+            (database.url().to_string(), Some(database))
         }
         _ => (
             dir.path().join("keydesk.sqlite").display().to_string(),

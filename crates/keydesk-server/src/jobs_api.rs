@@ -158,9 +158,6 @@ pub async fn get_job(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if id.is_empty() || id.len() > 64 {
-        return Err(ApiError::not_found(format!("no job '{id}'")));
-    }
     let actor = actor(&state, &caller).await?;
     operator(&actor)?;
     let view = state.service.job(&id).await?;
@@ -206,9 +203,6 @@ pub async fn cancel_job(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if id.is_empty() || id.len() > 64 {
-        return Err(ApiError::not_found(format!("no job '{id}'")));
-    }
     let actor = actor(&state, &caller).await?;
     operator(&actor)?;
     let (view, cancelled) = state.service.cancel_job(&actor, &id).await?;

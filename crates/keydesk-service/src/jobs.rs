@@ -279,6 +279,9 @@ impl Service {
 
     /// A job and its items.
     pub async fn job(&self, id: &str) -> Result<JobView> {
+        if id.is_empty() || id.len() > 64 {
+            return Err(Error::NotFound(format!("no job '{id}'")));
+        }
         let state = self.guard.state();
         let job = state
             .job(id)
