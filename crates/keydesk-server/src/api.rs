@@ -947,17 +947,25 @@ pub async fn user_history(
         ));
     }
     let actor = actor(&state, &caller).await?;
-    let (upn, rows) = state
+    let found = state
         .service
         .history(&user, params.days.unwrap_or(30))
-        .await?;
-    if actor.principal.kind != PrincipalKind::Operator
-        && !upn.eq_ignore_ascii_case(&actor.principal.upn)
-    {
-        return Err(ApiError::forbidden(
-            "an employee sees only their own history",
-        ));
+        .await;
+    if actor.principal.kind != PrincipalKind::Operator {
+        // An employee learns nothing about anyone else, not even whether they exist.
+        return match found {
+            Ok((upn, rows)) if upn.eq_ignore_ascii_case(&actor.principal.upn) => {
+                Ok(Json(json!({"user": upn, "events": rows})))
+            }
+            Ok(_) | Err(keydesk_service::Error::Ops(keydesk_ops::Error::UserNotFound { .. })) => {
+                Err(ApiError::forbidden(
+                    "an employee sees only their own history",
+                ))
+            }
+            Err(error) => Err(error.into()),
+        };
     }
+    let (upn, rows) = found?;
     Ok(Json(json!({"user": upn, "events": rows})))
 }
 

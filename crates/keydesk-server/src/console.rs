@@ -1383,12 +1383,19 @@ async fn history(
                 ApiError::forbidden("an employee sees only their own history"),
             ),
             Ok(found) => Ok(found),
+            Err(keydesk_service::Error::Ops(keydesk_ops::Error::UserNotFound { .. }))
+                if !viewer.operator =>
+            {
+                Err(ApiError::forbidden(
+                    "an employee sees only their own history",
+                ))
+            }
             Err(error) => Err(error.into()),
         }),
     };
     let body = html! {
         h1 { "History" }
-        p.lede { "What was done to and by one person: keydesk's own records beside the tenant's directory audits." }
+        p.lede { "What was done to and by one person: keydesk's own records beside the tenant's directory audits and their sign-ins." }
         form.inline.card method="get" action="/history" {
             @if viewer.operator {
                 input type="search" name="user" value=(user.clone().unwrap_or_default())

@@ -426,6 +426,11 @@ async fn a_privileged_reset_waits_for_a_second_approver_then_reveals_once() {
     let alex = world.sign_in("AlexW").await;
     let (status, _) = alex.get("/api/v1/users/NestorW/history").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Nor whether someone exists: an unknown name is refused the same way.
+    let (status, _) = alex.get("/api/v1/users/nobody-at-all/history").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, own) = alex.get("/api/v1/users/AlexW/history").await;
+    assert_eq!(status, StatusCode::OK, "{own}");
     let (status, _) = alex.get("/api/v1/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
