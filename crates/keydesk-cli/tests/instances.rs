@@ -134,6 +134,15 @@ async fn call(
     (status, body)
 }
 
+/// Sends `signal` (`-STOP`, `-CONT`) to `child`.
+fn signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill {signal} {}", child.id());
+}
+
 /// Every record of the audit log, in order (an empty list while it cannot be read).
 async fn all_records(store: &dyn keydesk_audit::AuditStore) -> Vec<keydesk_audit::AuditRecord> {
     let mut records = Vec::new();
@@ -279,7 +288,8 @@ async fn two_instances_share_a_bulk_job_and_a_killed_one_loses_nothing() {
     assert_eq!(status, 403);
 
     // Kill A with SIGKILL once some items are done and while A holds items, preferably right
-    // after it wrote the audit intent for one of them (mid-change).
+    // after it wrote the audit intent for one of them (mid-change). A is frozen (SIGSTOP) while
+    // its state is read, so what it holds cannot change between the reading and the kill.
     let audit = keydesk_audit::open(&database_url)
         .await
         .expect("the audit log opens");
@@ -289,6 +299,7 @@ async fn two_instances_share_a_bulk_job_and_a_killed_one_loses_nothing() {
             started.elapsed() < Duration::from_secs(120),
             "the job never got going"
         );
+        signal(&a.child, "-STOP");
         let (status, body) = call(
             &http,
             reqwest::Method::GET,
@@ -345,6 +356,7 @@ async fn two_instances_share_a_bulk_job_and_a_killed_one_loses_nothing() {
             let _ = a.child.wait();
             break (held, mid_change);
         }
+        signal(&a.child, "-CONT");
         tokio::time::sleep(Duration::from_millis(25)).await;
     };
     drop(audit);
