@@ -111,7 +111,6 @@ impl Tenant {
         body["value"].as_array()?.last().cloned()
     }
 
-    /// The embedded emulator's base URL (demo only).
     /// keydesk_ops settings for this tenant: its SMS gateway and sender, the unlock setting from
     /// the environment, and the accepted tenant profile over the standard ones.
     pub fn settings(&self) -> keydesk_ops::Settings {
@@ -125,6 +124,7 @@ impl Tenant {
         settings
     }
 
+    /// The embedded emulator's base URL (demo only).
     pub fn emulator_url(&self) -> Option<String> {
         self.embedded.as_ref().map(|r| r.base_url.clone())
     }

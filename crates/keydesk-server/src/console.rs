@@ -883,20 +883,14 @@ async fn verify_start(
     caller: Result<Caller, ApiError>,
     Form(form): Form<VerifyForm>,
 ) -> Response {
-    use keydesk_ops::verify::Channel;
     let caller = match caller {
         Ok(caller) => caller,
         Err(error) => return rejected(error),
     };
     let user = form.user.trim().to_string();
     let attempt = async {
-        let channel = match form.method.as_str() {
-            "" | "auto" => Channel::Auto,
-            "sms" => Channel::Sms,
-            "email" => Channel::Email,
-            "manager" => Channel::Manager,
-            other => return Err(ApiError::bad_request(format!("'{other}' is not a method"))),
-        };
+        let method = Some(form.method.as_str()).filter(|m| !m.trim().is_empty());
+        let channel = api::verification_channel(method)?;
         let actor = api::actor(&state, &caller).await?;
         Ok(state.service.verify_start(&actor, &user, channel).await?)
     };

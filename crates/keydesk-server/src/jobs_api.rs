@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::{Body, actor, approval_json, operator};
+use crate::api::{Body, actor, approval_json, operator, rfc3339};
 use crate::auth::Caller;
 use crate::error::ApiError;
 
@@ -41,16 +41,6 @@ pub struct JobBody {
     /// Where a temporary credential goes when an unlock needs one: `manager` (default), a
     /// person's UPN, or `sms:+15551234567` (`reveal` is refused: nobody is there to see it).
     pub delivery: Option<String>,
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 fn job_json(view: &JobView, items: bool) -> Value {
