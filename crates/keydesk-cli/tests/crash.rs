@@ -10,8 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keydesk_graph_emu::seed::apps::KEYDESK_APP_ID;
-use keydesk_graph_emu::{Emulator, SeedConfig, SimulationConfig};
+use keydesk_testkit::tenant::DisabledUsers;
 
 const USERS: usize = 240;
 
@@ -32,50 +31,17 @@ fn keydesk(home: &Path, env: &[(String, String)], args: &[&str]) -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_bulk_run_leaves_exactly_the_interrupted_intents_and_resumes() {
     // A tenant with USERS disabled cloud accounts and some latency, so the run takes seconds.
-    let mut state = keydesk_graph_emu::seed::contoso(
-        &SeedConfig {
-            background_users: USERS + 100,
-            ..SeedConfig::default()
-        },
-        time::OffsetDateTime::now_utc(),
-    );
-    let mut targets = Vec::new();
-    for record in state.users.values_mut().skip(40) {
-        if targets.len() == USERS {
-            break;
-        }
-        if record.user.on_premises_sync_enabled != Some(true) {
-            record.user.account_enabled = false;
-            targets.push(record.user.user_principal_name.to_lowercase());
-        }
-    }
-    assert_eq!(targets.len(), USERS);
-    let audits_before = state.directory_audits.len();
-    let emulator = Emulator::new(
-        state,
-        SimulationConfig {
-            latency_ms: 25,
-            ..SimulationConfig::default()
-        },
-    );
-    let running = emulator
-        .serve("127.0.0.1:0".parse().expect("loopback"))
-        .await
-        .expect("emulator starts");
-    let secret = emulator
-        .add_client_secret(KEYDESK_APP_ID, time::Duration::hours(1))
-        .expect("the app exists");
-    let env: Vec<(String, String)> = vec![
-        ("KEYDESK_TENANT_ID".into(), emulator.tenant_id()),
-        ("KEYDESK_CLIENT_ID".into(), KEYDESK_APP_ID.into()),
-        ("KEYDESK_CLIENT_SECRET".into(), secret),
-        ("KEYDESK_AUTHORITY_HOST".into(), running.base_url.clone()),
-        ("KEYDESK_GRAPH_BASE".into(), running.graph_v1()),
-        (
-            "KEYDESK_ACTOR".into(),
-            format!("MeganB@{}", emulator.domain()),
-        ),
-    ];
+    let DisabledUsers {
+        emulator,
+        running,
+        targets,
+        audits_before,
+        mut env,
+    } = DisabledUsers::start(USERS, 25).await;
+    env.push((
+        "KEYDESK_ACTOR".into(),
+        format!("MeganB@{}", emulator.domain()),
+    ));
     let home = tempfile::tempdir().expect("temp dir");
     let list = home.path().join("locked.txt");
     std::fs::write(&list, targets.join("\n")).expect("list written");

@@ -18,9 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use keydesk_graph_emu::seed::apps::KEYDESK_APP_ID;
-use keydesk_graph_emu::{Emulator, SeedConfig, SimulationConfig};
 use keydesk_testkit::postgres::FreshDatabase;
+use keydesk_testkit::tenant::DisabledUsers;
 use serde_json::{Value, json};
 
 const USERS: usize = 48;
@@ -167,47 +166,14 @@ async fn two_instances_share_a_bulk_job_and_a_killed_one_loses_nothing() {
     let database_url = database.url().to_string();
 
     // A tenant with USERS disabled cloud accounts and some latency, so the job takes seconds.
-    let mut state = keydesk_graph_emu::seed::contoso(
-        &SeedConfig {
-            background_users: USERS + 100,
-            ..SeedConfig::default()
-        },
-        time::OffsetDateTime::now_utc(),
-    );
-    let mut targets = Vec::new();
-    for record in state.users.values_mut().skip(40) {
-        if targets.len() == USERS {
-            break;
-        }
-        if record.user.on_premises_sync_enabled != Some(true) {
-            record.user.account_enabled = false;
-            targets.push(record.user.user_principal_name.to_lowercase());
-        }
-    }
-    assert_eq!(targets.len(), USERS);
-    let audits_before = state.directory_audits.len();
-    let emulator = Emulator::new(
-        state,
-        SimulationConfig {
-            latency_ms: 40,
-            ..SimulationConfig::default()
-        },
-    );
-    let running = emulator
-        .serve("127.0.0.1:0".parse().expect("loopback"))
-        .await
-        .expect("emulator starts");
-    let secret = emulator
-        .add_client_secret(KEYDESK_APP_ID, time::Duration::hours(1))
-        .expect("the app exists");
-    let env: Vec<(String, String)> = vec![
-        ("KEYDESK_TENANT_ID".into(), emulator.tenant_id()),
-        ("KEYDESK_CLIENT_ID".into(), KEYDESK_APP_ID.into()),
-        ("KEYDESK_CLIENT_SECRET".into(), secret),
-        ("KEYDESK_AUTHORITY_HOST".into(), running.base_url.clone()),
-        ("KEYDESK_GRAPH_BASE".into(), running.graph_v1()),
-        ("KEYDESK_DATABASE_URL".into(), database_url.clone()),
-    ];
+    let DisabledUsers {
+        emulator,
+        running,
+        targets,
+        audits_before,
+        mut env,
+    } = DisabledUsers::start(USERS, 40).await;
+    env.push(("KEYDESK_DATABASE_URL".into(), database_url.clone()));
 
     let mut a = start(&env);
     let b = start(&env);
